@@ -1,0 +1,1 @@
+"""Marketer-authored banner rules and the matching engine (pure)."""

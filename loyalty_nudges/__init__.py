@@ -1,0 +1,1 @@
+"""Loyalty tiers, points, nudges, coupons and segments (pure)."""

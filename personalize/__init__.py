@@ -1,0 +1,1 @@
+"""The personalization server: HTTP API, settings, identity, profiles, stores and CLI."""

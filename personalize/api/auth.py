@@ -1,0 +1,21 @@
+"""The server-to-server key check, as a litestar guard (it runs before the body is read)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from personalize.errors import ApiError
+
+
+def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Refuse with 401 unless ``Authorization: Bearer <PZ_API_KEY>`` matches (constant-time)."""
+    expected = connection.app.state.runtime.settings.api_key
+    if not expected:
+        raise ApiError(401, "unauthorized", "server-to-server routes are disabled: the server has no PZ_API_KEY")
+    scheme, _, given = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise ApiError(401, "unauthorized", "missing or wrong API key: send Authorization: Bearer <PZ_API_KEY>")

@@ -1,0 +1,29 @@
+"""``POST /v1/events``: batches of tracking events from browsers."""
+
+from __future__ import annotations
+
+from litestar import post
+from litestar.datastructures import State
+from litestar.params import JSONBody
+
+from personalize.clock import now_ms
+from personalize.errors import ApiError
+from personalize.tracking import EventBatch, TrackingWrite, TrackResult, score_events
+
+
+@post("/v1/events", status_code=202, tags=["tracking"])
+async def track_events(data: JSONBody[EventBatch], state: State) -> TrackResult:
+    """Record a batch of events for a session (202). Events repeating an ``event_id`` already sent for this
+    session are counted once; events naming items the catalog lacks are kept out of profiles and trending.
+    A valid ``customer_token`` links the session to the customer, whose long-term profile learns too."""
+    runtime = state.runtime
+    limit = runtime.settings.tracking.max_events_per_call
+    if len(data.events) > limit:
+        raise ApiError(400, "too_many_events", f"events: {len(data.events)} events, at most {limit} per call", "events")
+    now = now_ms()
+    scored, unknown = score_events(data.events, runtime.catalog, runtime.settings, now)
+    customer_id = runtime.customer_from(data.customer_token)
+    applied = await runtime.store.tracking.apply(TrackingWrite(data.session_id, customer_id, now, tuple(scored)))
+    runtime.metrics.events.labels("accepted").inc(applied.accepted)
+    runtime.metrics.events.labels("duplicate").inc(applied.duplicates)
+    return TrackResult(accepted=applied.accepted, duplicates=applied.duplicates, unknown_items=unknown)

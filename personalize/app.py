@@ -1,0 +1,76 @@
+"""``create_app(settings)``: the one place a Litestar application is built."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+
+from personalize.api.catalog import CatalogController
+from personalize.api.events import track_events
+from personalize.api.health import healthz, metrics, readyz
+from personalize.api.pages import page_view
+from personalize.api.sessions import session_profile
+from personalize.demo import load_demo_if_empty
+from personalize.errors import EXCEPTION_HANDLERS
+from personalize.observability import RequestObserver
+from personalize.runtime import Runtime
+from personalize.settings import Settings
+from personalize.store.protocols import Store
+
+log = logging.getLogger("personalize.app")
+
+
+class StartupError(RuntimeError):
+    """The server cannot start; the message says why."""
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Litestar:
+    """Wire settings, store, controllers, error handlers and middleware into an ASGI app.
+
+    Args:
+        settings: the validated settings tree.
+        store: an already open store (tests); by default the one ``settings.store_url`` names.
+    """
+    runtime = Runtime(settings, store)
+    catalog = Router("/", route_handlers=[CatalogController], request_max_body_size=settings.max_catalog_body_bytes)
+    cors = (
+        CORSConfig(allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
+        if settings.cors_origins
+        else None
+    )
+    return Litestar(
+        route_handlers=[catalog, track_events, page_view, session_profile, healthz, readyz, metrics],
+        state=State({"runtime": runtime}),
+        lifespan=[_lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[DefineMiddleware(RequestObserver, metrics=runtime.metrics, log_requests=settings.access_log)],
+        cors_config=cors,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="Storefront personalization API", version="1.0.0", path="/schema"),
+        logging_config=None,  # logging is configured once per process by the entry point (personalize.logs)
+        debug=False,
+    )
+
+
+@asynccontextmanager
+async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+    runtime: Runtime = app.state.runtime
+    settings = runtime.settings
+    if not await runtime.store.ping():
+        raise StartupError(f"store {settings.store_url} is not reachable (PZ_STORE_URL)")
+    if settings.store_url.startswith("memory://"):
+        log.warning("memory store: state lives in this one process and is lost when it stops")
+    await load_demo_if_empty(runtime)
+    await runtime.refresh_catalog()
+    runtime.start_refresher()
+    try:
+        yield
+    finally:
+        await runtime.close()

@@ -1,0 +1,191 @@
+"""Catalog items: the wire types, the stored record, and the in-process index that serves reads.
+
+Each server process keeps a :class:`CatalogIndex` of the whole catalog (rebuilt when the store's catalog
+version moves), so the request path never waits on the store for titles, prices or price bands.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from personalize import money
+
+ItemId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+CategoryPath = Annotated[str, Meta(min_length=1, max_length=200)]
+_CATEGORY = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*(?:/[a-z0-9]+(?:[-_][a-z0-9]+)*){0,5}$")
+Title = Annotated[str, Meta(min_length=1, max_length=300)]
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+Link = Annotated[str, Meta(max_length=2000)]
+Tag = Annotated[str, Meta(min_length=1, max_length=50)]
+MAX_ITEMS_PER_CALL = 10_000
+PRICE_BANDS = 5
+
+
+class ItemIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One catalog item as the shop sends it. ``category`` is a path of lowercase segments."""
+
+    item_id: ItemId
+    title: Title
+    brand: Name
+    category: CategoryPath
+    price: Decimal
+    color: Annotated[str, Meta(max_length=40)] = ""
+    in_stock: bool = True
+    url: Link = ""
+    image: Link = ""
+    tags: Annotated[list[Tag], Meta(max_length=32)] = msgspec.field(default_factory=list)
+    created_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        check_category(self.category, "category")
+        money.check_amount(self.price, "price")
+        for name in ("url", "image"):
+            value = getattr(self, name)
+            if value and not value.startswith(("http://", "https://", "/")):
+                raise ValueError(f"{name} {value[:80]!r} must be an http(s) URL or a path starting with /")
+
+
+class CatalogUpsert(msgspec.Struct, forbid_unknown_fields=True):
+    """Body of ``PUT /v1/catalog/items``."""
+
+    items: Annotated[list[ItemIn], Meta(min_length=1, max_length=MAX_ITEMS_PER_CALL)]
+
+
+class Item(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored catalog item; ``price`` in minor units, ``created_at_ms`` epoch milliseconds or 0."""
+
+    item_id: str
+    title: str
+    brand: str
+    category: str
+    price: int
+    color: str = ""
+    in_stock: bool = True
+    url: str = ""
+    image: str = ""
+    tags: tuple[str, ...] = ()
+    created_at_ms: int = 0
+
+
+class ItemOut(msgspec.Struct, kw_only=True):
+    """A catalog item as the API returns it (money as a number in the shop currency)."""
+
+    item_id: str
+    title: str
+    brand: str
+    category: str
+    price: float
+    color: str
+    in_stock: bool
+    url: str
+    image: str
+    tags: list[str]
+    created_at: datetime | None
+
+
+class ItemPage(msgspec.Struct):
+    """One page of ``GET /v1/catalog/items``; pass ``next_cursor`` back as ``cursor`` for the next."""
+
+    items: list[ItemOut]
+    next_cursor: str | None
+
+
+class UpsertResult(msgspec.Struct):
+    """What ``PUT /v1/catalog/items`` changed."""
+
+    upserted: int
+    catalog_version: int
+
+
+def to_item(item: ItemIn, currency: str) -> Item:
+    """The stored form of a validated wire item."""
+    created = int(item.created_at.timestamp() * 1000) if item.created_at else 0
+    return Item(
+        item_id=item.item_id,
+        title=item.title,
+        brand=item.brand,
+        category=item.category,
+        price=money.to_minor(item.price, currency),
+        color=item.color.lower(),
+        in_stock=item.in_stock,
+        url=item.url,
+        image=item.image,
+        tags=tuple(item.tags),
+        created_at_ms=created,
+    )
+
+
+def to_out(item: Item, currency: str) -> ItemOut:
+    """The wire form of a stored item."""
+    created = datetime.fromtimestamp(item.created_at_ms / 1000, tz=UTC) if item.created_at_ms else None
+    return ItemOut(
+        item_id=item.item_id,
+        title=item.title,
+        brand=item.brand,
+        category=item.category,
+        price=money.to_major(item.price, currency),
+        color=item.color,
+        in_stock=item.in_stock,
+        url=item.url,
+        image=item.image,
+        tags=list(item.tags),
+        created_at=created,
+    )
+
+
+def check_category(path: str, name: str) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``path`` is 1–6 lowercase segments joined by ``/``."""
+    if not _CATEGORY.match(path):
+        raise ValueError(f"{name} {path[:80]!r} must be a path of lowercase segments such as 'women/dresses'")
+
+
+def category_levels(path: str) -> list[str]:
+    """``women/dresses/midi`` → ``["women", "women/dresses", "women/dresses/midi"]``."""
+    parts = path.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+class CatalogIndex:
+    """An immutable in-process view of the whole catalog at one version."""
+
+    def __init__(self, items: Iterable[Item], version: int) -> None:
+        self.version = version
+        self.items: dict[str, Item] = {item.item_id: item for item in items}
+        prices: dict[str, list[int]] = defaultdict(list)
+        by_category: dict[str, list[str]] = defaultdict(list)
+        for item in self.items.values():
+            prices[item.category].append(item.price)
+            for level in category_levels(item.category):
+                by_category[level].append(item.item_id)
+        self._leaf_prices = {leaf: sorted(values) for leaf, values in prices.items()}
+        by_category[""] = list(self.items)
+        newest_first = self._newest_first
+        self.by_category = {scope: sorted(ids, key=newest_first) for scope, ids in by_category.items()}
+        """Item ids under each category level (``""``: all), newest first."""
+
+    def _newest_first(self, item_id: str) -> tuple[int, str]:
+        return -self.items[item_id].created_at_ms, item_id
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def get(self, item_id: str) -> Item | None:
+        """The item, or ``None`` when it is not in the catalog."""
+        return self.items.get(item_id)
+
+    def price_band(self, item: Item) -> int:
+        """Quintile (1 cheapest … 5) of the item's price among the items of its leaf category."""
+        prices = self._leaf_prices.get(item.category)
+        if not prices:
+            return 1
+        below = bisect.bisect_left(prices, item.price)
+        return 1 + min(PRICE_BANDS - 1, below * PRICE_BANDS // len(prices))

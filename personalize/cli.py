@@ -1,0 +1,159 @@
+"""The ``personalize`` console script."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from personalize import identity
+from personalize.settings import Settings, SettingsError, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one sub-command; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except SettingsError as exc:
+        print(f"personalize: bad setting: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="personalize", description="Storefront personalization server.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the HTTP server (memory store and demo data by default)")
+    serve.add_argument("--host", help="address to listen on (PZ_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (PZ_PORT, default 8000)")
+    serve.add_argument("--workers", type=int, help="server processes; more than one needs Redis (PZ_WORKERS)")
+    serve.add_argument("--store", help="store URL, e.g. redis://127.0.0.1:6379/0 (PZ_STORE_URL)")
+    serve.add_argument("--no-demo", action="store_true", help="start with an empty store instead of the demo store")
+    serve.add_argument("--fixtures", help="read the demo store from this directory of JSONL files")
+    serve.add_argument(
+        "--server", choices=["uvicorn", "granian"], default="uvicorn", help="ASGI server (default uvicorn)"
+    )
+    serve.set_defaults(run=_serve)
+
+    token = commands.add_parser("token", help="print a signed customer token (uses PZ_IDENTITY_SECRET)")
+    token.add_argument("customer_id")
+    token.add_argument("--ttl", type=int, default=86400, help="seconds until it expires (default 86400)")
+    token.set_defaults(run=_token)
+
+    fixtures = commands.add_parser("fixtures", help="write the demo store as JSONL files")
+    fixtures.add_argument("--out", default="var/fixtures", help="directory to write (default var/fixtures)")
+    fixtures.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    fixtures.set_defaults(run=_fixtures)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    overrides = {
+        "PZ_HOST": args.host,
+        "PZ_PORT": args.port,
+        "PZ_WORKERS": args.workers,
+        "PZ_STORE_URL": args.store,
+        "PZ_FIXTURES_DIR": args.fixtures,
+    }
+    os.environ.update({key: str(value) for key, value in overrides.items() if value is not None})
+    os.environ["PZ_DEMO"] = "false" if args.no_demo else os.environ.get("PZ_DEMO", "true")
+    settings = load_settings()
+    error = asyncio.run(_prepare_store(settings))
+    if error:
+        print(f"personalize: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"personalize: serving on http://{settings.host}:{settings.port} ({settings.workers} worker(s), "
+        f"store {settings.store_url}, demo {'on' if settings.demo else 'off'}, {args.server})",
+        file=sys.stderr,
+    )
+    if args.server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            "personalize.asgi:build",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,  # the app writes its own structured access line
+            log_level="warning",
+            backlog=2048,
+            timeout_graceful_shutdown=10,
+        )
+        return 0
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    Granian(
+        "personalize.asgi:build",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_access=False,
+        backlog=2048,
+    ).serve()
+    return 0
+
+
+async def _prepare_store(settings: Settings) -> str | None:
+    """Before starting workers: fail fast when the store cannot be reached, and load the demo into a shared
+    store once, with progress (a memory store is per process: its one worker loads the demo itself)."""
+    from personalize.demo import load_demo_if_empty
+    from personalize.runtime import Runtime
+
+    runtime = Runtime(settings)
+    try:
+        if not await runtime.store.ping():
+            return f"store {settings.store_url} is not reachable (PZ_STORE_URL)"
+        if not settings.store_url.startswith("memory://"):
+            with _progress("loading demo store") as advance:
+                await load_demo_if_empty(runtime, advance)
+        return None
+    finally:
+        await runtime.close()
+
+
+@contextlib.contextmanager
+def _progress(title: str) -> Iterator[Callable[[str, int], None]]:
+    """A progress bar on stderr (quiet when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    with tqdm(desc=title, unit=" events", file=sys.stderr, disable=None) as bar:
+        yield lambda _kind, count: bar.update(count)
+
+
+def _token(args: argparse.Namespace) -> int:
+    secret = load_settings().identity_secret
+    if not secret:
+        print("personalize: set PZ_IDENTITY_SECRET to the server's secret first", file=sys.stderr)
+        return 2
+    print(identity.sign_customer(args.customer_id, secret, int(time.time()) + args.ttl))
+    return 0
+
+
+def _fixtures(args: argparse.Namespace) -> int:
+    from fixtures import generate, write_jsonl
+
+    out = Path(args.out)
+    started = time.perf_counter()
+    counts = write_jsonl(generate(args.seed), out)
+    for name, count in counts.items():
+        print(f"{out / name}: {count} lines")
+    print(f"done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,121 @@
+"""Loading the demo store (``fixtures/``) into an empty store: catalog, then browsing history.
+
+Fixture times are shifted so the newest event is "now": trending and profiles then look alive.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+import msgspec
+
+from personalize.catalog import ItemIn, to_item
+from personalize.clock import now_ms
+from personalize.runtime import Runtime
+from personalize.tracking import (
+    AddToCart,
+    Click,
+    Event,
+    ProductView,
+    RemoveFromCart,
+    Search,
+    TrackingWrite,
+    score_events,
+)
+
+log = logging.getLogger("personalize.demo")
+_ENCODER = msgspec.json.Encoder()
+_CHUNK = 2000
+
+
+class DemoEvent(msgspec.Struct, kw_only=True):
+    """A line of ``events.jsonl`` (server-side history: the customer id is trusted)."""
+
+    event_id: str
+    session_id: str
+    customer_id: str | None
+    type: str
+    item_id: str | None
+    ts: int
+    quantity: int | None = None
+    query: str | None = None
+
+
+def fixture_lines(fixtures_dir: str, name: str) -> Iterator[bytes]:
+    """JSON lines of one fixture file: read from ``fixtures_dir``, or generated in memory when it is empty."""
+    if fixtures_dir:
+        with (Path(fixtures_dir) / f"{name}.jsonl").open("rb") as handle:
+            yield from (line for line in handle if line.strip())
+        return
+    from fixtures import generate
+
+    store = generate()
+    records: dict[str, Sequence[msgspec.Struct]] = {
+        "catalog": store.items,
+        "customers": store.customers,
+        "orders": store.orders,
+        "events": store.events,
+    }
+    yield from (_ENCODER.encode(record) for record in records[name])
+
+
+async def load_demo_if_empty(runtime: Runtime, progress: Callable[[str, int], None] | None = None) -> bool:
+    """Load the demo store when ``settings.demo`` is on and the store has no catalog (once across processes)."""
+    store = runtime.store
+    if not runtime.settings.demo or await store.catalog.version() != 0 or not await store.claim_once("demo"):
+        return False
+    await load_demo(runtime, progress)
+    return True
+
+
+async def load_demo(runtime: Runtime, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Load the demo catalog and browsing history; returns counts per kind."""
+    dir_ = runtime.settings.fixtures_dir
+    items = [
+        to_item(msgspec.json.decode(line, type=ItemIn), runtime.settings.currency)
+        for line in fixture_lines(dir_, "catalog")
+    ]
+    for start in range(0, len(items), _CHUNK):
+        await runtime.store.catalog.upsert_items(items[start : start + _CHUNK])
+    await runtime.refresh_catalog()
+    events = [msgspec.json.decode(line, type=DemoEvent) for line in fixture_lines(dir_, "events")]
+    shift = now_ms() - max((event.ts for event in events), default=now_ms())
+    sessions: dict[tuple[str, str | None], list[DemoEvent]] = {}
+    for event in events:
+        sessions.setdefault((event.session_id, event.customer_id), []).append(event)
+    loaded = 0
+    for (session_id, customer_id), batch in sessions.items():
+        loaded += await _replay(runtime, session_id, customer_id, batch, shift)
+        if progress:
+            progress("events", len(batch))
+    log.info("demo store loaded: %d items, %d events", len(items), loaded)
+    return {"items": len(items), "events": loaded}
+
+
+async def _replay(
+    runtime: Runtime, session_id: str, customer_id: str | None, batch: list[DemoEvent], shift: int
+) -> int:
+    events = list(_typed(batch, shift))
+    now = now_ms()
+    scored, _ = score_events(events, runtime.catalog, runtime.settings, now)
+    applied = await runtime.store.tracking.apply(TrackingWrite(session_id, customer_id, now, tuple(scored)))
+    return applied.accepted
+
+
+def _typed(batch: Iterable[DemoEvent], shift: int) -> Iterator[Event]:
+    for event in batch:
+        ts = event.ts + shift
+        item = event.item_id or ""
+        match event.type:
+            case "product_view":
+                yield ProductView(item_id=item, event_id=event.event_id, ts=ts)
+            case "click":
+                yield Click(item_id=item, event_id=event.event_id, ts=ts)
+            case "add_to_cart":
+                yield AddToCart(item_id=item, quantity=event.quantity or 1, event_id=event.event_id, ts=ts)
+            case "remove_from_cart":
+                yield RemoveFromCart(item_id=item, quantity=event.quantity or 1, event_id=event.event_id, ts=ts)
+            case "search":
+                yield Search(query=event.query or "-", event_id=event.event_id, ts=ts)

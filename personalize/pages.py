@@ -1,0 +1,196 @@
+"""``POST /v1/page``: the request and response types and the per-page composition.
+
+One call per page view: the view is recorded, then every part of the page is chosen. Placements are
+served from the best source available and fall back down a chain (personal → session → trending →
+catalog); each item's ``reason`` names the source that served it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from personalize import money
+from personalize.catalog import CatalogIndex, CategoryPath, Item, ItemId, check_category
+from personalize.tracking import Placement, SessionId
+
+PageType = Literal["home", "category", "product", "cart", "checkout", "search", "other"]
+DEFAULT_PLACEMENTS: dict[str, tuple[str, ...]] = {
+    "home": ("home_for_you", "home_trending"),
+    "category": ("category_ranking",),
+    "product": ("product_similar", "product_complete_the_look"),
+    "cart": ("cart_cross_sell",),
+    "checkout": (),
+    "search": (),
+    "other": (),
+}
+KNOWN_PLACEMENTS = frozenset(name for names in DEFAULT_PLACEMENTS.values() for name in names)
+Country = Annotated[str, Meta(pattern=r"^[A-Za-z]{2}$")]
+
+
+class CartLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One cart line as the page shows it; ``price`` is the unit price."""
+
+    item_id: ItemId
+    quantity: Annotated[int, Meta(ge=1, le=1000)] = 1
+    price: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.price is not None:
+            money.check_amount(self.price, "price")
+
+
+class PageInfo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What page is being viewed: ``category`` on category pages, ``item_id`` on product pages."""
+
+    type: PageType
+    category: CategoryPath | None = None
+    item_id: ItemId | None = None
+    cart: Annotated[list[CartLine], Meta(max_length=200)] = msgspec.field(default_factory=list)
+    query: Annotated[str, Meta(max_length=200)] | None = None
+
+    def __post_init__(self) -> None:
+        if self.type == "product" and self.item_id is None:
+            raise ValueError("item_id is required on a product page")
+        if self.type == "category" and self.category is None:
+            raise ValueError("category is required on a category page")
+        if self.category is not None:
+            check_category(self.category, "category")
+
+
+class PageContext(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Where the visitor came from; ``country`` may instead come from a CDN header."""
+
+    referrer: Annotated[str, Meta(max_length=2000)] | None = None
+    utm_source: Annotated[str, Meta(max_length=100)] | None = None
+    country: Country | None = None
+    locale: Annotated[str, Meta(max_length=35)] | None = None
+
+
+class PageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of ``POST /v1/page``. Without ``session_id`` the server starts a session and returns its id."""
+
+    page: PageInfo
+    session_id: SessionId | None = None
+    customer_token: Annotated[str, Meta(max_length=512)] | None = None
+    context: PageContext = msgspec.field(default_factory=PageContext)
+    placements: Annotated[list[Placement], Meta(max_length=10)] | None = None
+    limit: Annotated[int, Meta(ge=1, le=50)] = 8
+    exclude: Annotated[list[ItemId], Meta(max_length=100)] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for index, name in enumerate(self.placements or ()):
+            if name not in KNOWN_PLACEMENTS:
+                raise ValueError(f"placements entry {index} {name!r} is not one of {sorted(KNOWN_PLACEMENTS)}")
+
+
+class RecommendedItem(msgspec.Struct, kw_only=True):
+    """One recommended item; ``reason`` names what served it (e.g. ``trending``, ``catalog``)."""
+
+    item_id: str
+    title: str
+    price: float
+    url: str
+    image: str
+    score: float
+    reason: str
+
+
+class Banner(msgspec.Struct, kw_only=True):
+    """A banner chosen for this page view."""
+
+    id: str
+    slot: str
+    title: str
+    text: str
+    link: str | None = None
+    image: str | None = None
+    coupon_code: str | None = None
+
+
+class Nudge(msgspec.Struct, kw_only=True):
+    """A prompt such as "Spend $500.00 more to reach Bronze", with items that close the gap."""
+
+    kind: str
+    tier: str | None
+    remaining: float
+    currency: str
+    text: str
+    items: list[RecommendedItem]
+
+
+class CustomerSummary(msgspec.Struct, kw_only=True):
+    """The signed-in customer's loyalty standing (money in the shop currency)."""
+
+    id: str
+    tier: str | None = None
+    discount_pct: float = 0
+    points: int = 0
+    qualifying_spend: float = 0
+    segment: str | None = None
+
+
+class PageResponse(msgspec.Struct, kw_only=True):
+    """Everything the page shows."""
+
+    session_id: str
+    customer: CustomerSummary | None
+    banners: list[Banner]
+    recommendations: dict[str, list[RecommendedItem]]
+    nudges: list[Nudge]
+
+
+def new_session_id() -> str:
+    """A fresh, unguessable session id."""
+    return "s-" + secrets.token_urlsafe(16)
+
+
+def placements_for(request: PageRequest) -> tuple[str, ...]:
+    """The requested placements, else the defaults of the page type."""
+    return tuple(request.placements) if request.placements else DEFAULT_PLACEMENTS[request.page.type]
+
+
+def blocked_items(request: PageRequest) -> set[str]:
+    """Items no placement may show: the anchor item, the cart's items and the caller's ``exclude`` list."""
+    blocked = {line.item_id for line in request.page.cart} | set(request.exclude)
+    if request.page.item_id:
+        blocked.add(request.page.item_id)
+    return blocked
+
+
+def recommended(item: Item, score: float, reason: str, currency: str) -> RecommendedItem:
+    """The wire form of a recommended catalog item."""
+    return RecommendedItem(
+        item_id=item.item_id,
+        title=item.title,
+        price=money.to_major(item.price, currency),
+        url=item.url,
+        image=item.image,
+        score=round(score, 6),
+        reason=reason,
+    )
+
+
+def fill_list(
+    ranked: list[tuple[str, float]], reason: str, catalog: CatalogIndex, blocked: set[str], limit: int
+) -> list[tuple[Item, float, str]]:
+    """Up to ``limit`` eligible items of a ranked list: in stock, not blocked, each once."""
+    chosen: list[tuple[Item, float, str]] = []
+    for item_id, score in ranked:
+        item = catalog.get(item_id)
+        if item is not None and item.in_stock and item_id not in blocked:
+            chosen.append((item, score, reason))
+            blocked.add(item_id)
+            if len(chosen) == limit:
+                break
+    return chosen
+
+
+def catalog_fallback(catalog: CatalogIndex, scope: str, blocked: set[str], limit: int) -> list[tuple[str, float]]:
+    """Newest items of a scope (``""`` = all), for when nothing better has enough; ``fill_list`` filters them."""
+    newest = catalog.by_category.get(scope, ())
+    return [(item_id, 0.0) for item_id in newest[: limit + len(blocked) + 50]]

@@ -1,0 +1,66 @@
+"""What every request handler shares in one process: settings, the store, the catalog index, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+
+from personalize import identity
+from personalize.catalog import CatalogIndex
+from personalize.observability import Metrics
+from personalize.settings import Settings
+from personalize.store import decay_config, open_store
+from personalize.store.protocols import Store, StoreError
+from personalize.trending_cache import TrendingCache
+
+log = logging.getLogger("personalize.runtime")
+
+
+class Runtime:
+    """Per-process state, built by ``create_app`` and held in ``app.state.runtime``."""
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.decay = decay_config(settings)
+        self.store = store or open_store(settings.store_url, self.decay)
+        self.catalog = CatalogIndex((), 0)
+        self.trending = TrendingCache(self.store.tracking, settings.trending, self.decay.trend_half_life_ms)
+        self.metrics = Metrics()
+        self.identity_secret = settings.identity_secret or secrets.token_hex(32)
+        self._refresher: asyncio.Task[None] | None = None
+
+    def customer_from(self, token: str | None) -> str | None:
+        """The customer id of a valid signed token; anonymous (``None``) otherwise."""
+        return identity.verify_customer(token, self.identity_secret, time.time()) if token else None
+
+    async def refresh_catalog(self) -> CatalogIndex:
+        """Rebuild the catalog index when the store's catalog version moved."""
+        version = await self.store.catalog.version()
+        if version != self.catalog.version:
+            items = [item async for item in self.store.catalog.all_items()]
+            self.catalog = CatalogIndex(items, version)
+            log.info("catalog index rebuilt: %d items, version %d", len(items), version)
+        return self.catalog
+
+    def start_refresher(self) -> None:
+        """Poll the catalog version in the background (other processes may change the catalog)."""
+        self._refresher = asyncio.create_task(self._refresh_forever())
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.catalog_refresh_seconds)
+            try:
+                await self.refresh_catalog()
+            except StoreError as exc:
+                log.warning("catalog refresh failed: %s", exc)
+
+    async def close(self) -> None:
+        """Stop the refresher and release the store."""
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+        await self.store.close()

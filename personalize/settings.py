@@ -1,0 +1,193 @@
+"""Typed settings tree, read from ``PZ_*`` environment variables and an optional TOML file.
+
+Precedence: built-in defaults < the TOML file named by ``PZ_CONFIG`` < environment variables.
+A nested key is spelled with a double underscore in the environment:
+``[tracking] session_half_life_minutes = 30`` is ``PZ_TRACKING__SESSION_HALF_LIFE_MINUTES=30``.
+Every value is validated at start; a bad one raises :class:`SettingsError` naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+PositiveFloat = Annotated[float, Meta(gt=0)]
+Weight = Annotated[float, Meta(ge=-1000, le=1000)]
+
+# Variables that share the prefix but are read by the test suite and CI, not by the server.
+_NOT_SETTINGS = frozenset({"PZ_CONFIG", "PZ_REQUIRE_REDIS", "PZ_REQUIRE_BROWSER", "PZ_REQUIRE_DATASETS"})
+
+
+class SettingsError(ValueError):
+    """A setting is missing, unknown or out of range; the message names the key."""
+
+
+class TrackingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Affinity profiles (DOMAIN.md, "Affinity and ranking")."""
+
+    session_half_life_minutes: PositiveFloat = 45.0
+    """Half-life of a session's intent scores."""
+    customer_half_life_days: PositiveFloat = 30.0
+    """Half-life of a signed-in customer's long-term profile."""
+    customer_profile_weight: Annotated[float, Meta(ge=0, le=10)] = 0.5
+    """How much of the long-term customer profile is added to a session's own scores."""
+    weights: dict[str, Weight] = msgspec.field(
+        default_factory=lambda: {"product_view": 1.0, "click": 2.0, "add_to_cart": 5.0, "purchase": 10.0}
+    )
+    """Affinity weight per event type; types not listed add nothing."""
+    session_ttl_hours: PositiveFloat = 24.0
+    """A session profile is deleted this long after its last event."""
+    customer_ttl_days: PositiveFloat = 400.0
+    """A customer profile is deleted this long after its last event."""
+    dedup_hours: PositiveFloat = 24.0
+    """How long an ``event_id`` is remembered for de-duplication."""
+    max_events_per_call: Annotated[int, Meta(ge=1, le=5000)] = 500
+    """Largest batch ``POST /v1/events`` accepts."""
+
+
+class TrendingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Wisdom-of-the-crowd counts (DOMAIN.md: H about 24 h, weights 1 / 3 / 10, a floor)."""
+
+    half_life_hours: PositiveFloat = 24.0
+    """Half-life of the decayed counts."""
+    weights: dict[str, Weight] = msgspec.field(
+        default_factory=lambda: {"product_view": 1.0, "add_to_cart": 3.0, "purchase": 10.0}
+    )
+    """Trending weight per event type; types not listed add nothing."""
+    min_score: Annotated[float, Meta(ge=0)] = 2.0
+    """An item needs at least this decayed weighted count to be listed, so one view cannot top a list."""
+    cache_seconds: Annotated[float, Meta(ge=0, le=60)] = 1.0
+    """How long a process reuses a fetched trending list (0 fetches on every page call)."""
+    cache_size: Annotated[int, Meta(ge=10, le=5000)] = 300
+    """How many items of each trending list a process fetches and keeps."""
+
+
+class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Everything the server reads at start. Each field's default is the value used when unset."""
+
+    store_url: str = "memory://"
+    """``memory://`` (one process, not durable) or ``redis://host:6379/0``."""
+    api_key: str = ""
+    """Bearer key of the server-to-server routes; empty disables those routes (401)."""
+    identity_secret: str = ""
+    """HMAC key of customer tokens; empty means a random key per process (tokens then do not survive a restart)."""
+    cors_origins: list[str] = msgspec.field(default_factory=list)
+    """Origins allowed to call the browser routes from another site (comma separated in the environment)."""
+    host: str = "127.0.0.1"
+    """Address to listen on."""
+    port: Annotated[int, Meta(ge=1, le=65535)] = 8000
+    """Port to listen on."""
+    workers: Annotated[int, Meta(ge=1, le=64)] = 1
+    """Server processes; more than one needs the Redis store."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Threshold of the structured log."""
+    access_log: bool = True
+    """One structured line per request."""
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_000_000
+    """Largest request body of the browser routes (larger gets 413)."""
+    max_catalog_body_bytes: Annotated[int, Meta(ge=1024)] = 8_000_000
+    """Largest body of ``PUT /v1/catalog/items``."""
+    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")] = "USD"
+    """Shop currency (ISO 4217); money is held in its minor units."""
+    demo: bool = False
+    """Load the demo store into an empty store at start (``personalize serve`` turns it on unless ``--no-demo``)."""
+    fixtures_dir: str = ""
+    """Directory of demo JSONL files; empty generates the demo store in memory."""
+    catalog_refresh_seconds: PositiveFloat = 1.0
+    """How often a server process checks whether another process changed the catalog."""
+    tracking: TrackingSettings = msgspec.field(default_factory=TrackingSettings)
+    trending: TrendingSettings = msgspec.field(default_factory=TrendingSettings)
+
+    def __post_init__(self) -> None:
+        if not re.match(r"^(memory://|rediss?://)", self.store_url):
+            raise ValueError(f"store_url {self.store_url!r} must start with memory:// or redis://")
+        if self.workers > 1 and self.store_url.startswith("memory://"):
+            raise ValueError(f"workers {self.workers} needs a shared store: set PZ_STORE_URL=redis://…")
+        if self.workers > 1 and not self.identity_secret:
+            raise ValueError("workers > 1 needs PZ_IDENTITY_SECRET, or each worker would sign with its own key")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, config_path: str | None = None) -> Settings:
+    """Build and validate the settings tree.
+
+    Args:
+        environ: the environment to read (default ``os.environ``).
+        config_path: a TOML file (default ``$PZ_CONFIG`` when set).
+
+    Raises:
+        SettingsError: a value is invalid, naming the environment variable or TOML key.
+    """
+    env = os.environ if environ is None else environ
+    path = config_path if config_path is not None else env.get("PZ_CONFIG", "")
+    tree: dict[str, Any] = _read_toml(Path(path)) if path else {}
+    for name, value in env.items():
+        if name.startswith("PZ_") and name not in _NOT_SETTINGS:
+            _set_path(tree, name[3:].lower().split("__"), _env_value(name, value))
+    try:
+        return msgspec.convert(tree, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_name_key(str(exc))) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise SettingsError(f"PZ_CONFIG {str(path)!r} cannot be read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"PZ_CONFIG {str(path)!r} is not valid TOML: {exc}") from None
+
+
+def _env_value(name: str, value: str) -> Any:
+    if name == "PZ_CORS_ORIGINS":
+        return [origin.strip() for origin in value.split(",") if origin.strip()]
+    if name.endswith("__WEIGHTS"):
+        return _parse_weights(name, value)
+    return value
+
+
+def _parse_weights(name: str, value: str) -> dict[str, str]:
+    """``product_view=1,add_to_cart=3`` → a dict; msgspec converts the numbers."""
+    weights: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        key, sep, number = part.partition("=")
+        if not sep:
+            raise SettingsError(f"{name}: {part!r} must look like event_type=number")
+        weights[key.strip()] = number.strip()
+    return weights
+
+
+def _set_path(tree: dict[str, Any], path: list[str], value: Any) -> None:
+    node = tree
+    for part in path[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise SettingsError(f"PZ_{'__'.join(path).upper()}: {part!r} is not a table of settings")
+        node = child
+    node[path[-1]] = value
+
+
+def _name_key(message: str) -> str:
+    """Rewrite msgspec's ``- at `$.tracking.weights``` into the names a person sets."""
+    match = re.search(r" - at `\$\.([^`]+)`$", message)
+    unknown = re.search(r"Object contains unknown field `([^`]+)`(?: - at `\$\.([^`]+)`)?", message)
+    if unknown:
+        key = ".".join(filter(None, [unknown.group(2), unknown.group(1)]))
+        return f"unknown setting {key!r} ({_env_name(key)})"
+    if match:
+        key = re.sub(r"\[.*$", "", match.group(1))
+        detail = message[: match.start()]
+        return f"setting {key!r} ({_env_name(key)}): {detail}"
+    return f"settings: {message}"
+
+
+def _env_name(key: str) -> str:
+    return "PZ_" + key.replace(".", "__").upper()

@@ -1,0 +1,32 @@
+"""State behind narrow protocols (``protocols``), with the ``memory`` and ``redis`` backends."""
+
+from __future__ import annotations
+
+from personalize.settings import Settings
+from personalize.store.protocols import DecayConfig, Store
+
+
+def decay_config(settings: Settings) -> DecayConfig:
+    """The half-lives and lifetimes of the settings, in the units the stores use."""
+    tracking, trending = settings.tracking, settings.trending
+    return DecayConfig(
+        session_half_life_ms=tracking.session_half_life_minutes * 60_000,
+        customer_half_life_ms=tracking.customer_half_life_days * 86_400_000,
+        trend_half_life_ms=trending.half_life_hours * 3_600_000,
+        session_ttl_s=int(tracking.session_ttl_hours * 3600),
+        customer_ttl_s=int(tracking.customer_ttl_days * 86400),
+        dedup_ttl_s=int(tracking.dedup_hours * 3600),
+    )
+
+
+def open_store(url: str, config: DecayConfig) -> Store:
+    """The backend named by the URL scheme: ``memory://`` or ``redis://`` / ``rediss://``."""
+    if url.startswith("memory://"):
+        from personalize.store.memory import MemoryStore
+
+        return MemoryStore(config)
+    if url.startswith(("redis://", "rediss://")):
+        from personalize.store.redis import RedisStore
+
+        return RedisStore(url, config)
+    raise ValueError(f"store URL {url!r}: the scheme must be memory:// or redis://")

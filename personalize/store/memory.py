@@ -1,0 +1,218 @@
+"""The embedded store: everything in this process's memory, nothing durable.
+
+Atomicity: every mutating method runs to completion without an ``await`` in between, so on the one
+event loop of the process no other request can observe or interleave with a half-applied write.
+Expiry is lazy (checked on read) plus a sweep when a table grows.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import time
+from collections.abc import AsyncIterator, Sequence
+
+from personalize.catalog import Item, category_levels
+from personalize.store.protocols import Applied, DecayConfig, RawProfile, RawScores
+from personalize.tracking import ScoredEvent, TrackingWrite
+from recommenders import decay
+
+_SWEEP_EVERY = 10_000
+
+
+class MemoryCatalog:
+    """Catalog items in a dict with a sorted id list for cursor paging."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Item] = {}
+        self._ids: list[str] = []
+        self._version = 0
+
+    async def upsert_items(self, items: Sequence[Item]) -> int:
+        for item in items:
+            if item.item_id not in self._items:
+                bisect.insort(self._ids, item.item_id)
+            self._items[item.item_id] = item
+        self._version += 1
+        return self._version
+
+    async def get_item(self, item_id: str) -> Item | None:
+        return self._items.get(item_id)
+
+    async def list_items(
+        self, *, brand: str | None, category: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Item], str | None]:
+        start = bisect.bisect_right(self._ids, cursor) if cursor else 0
+        found: list[Item] = []
+        for item_id in self._ids[start:]:
+            item = self._items[item_id]
+            if matches(item, brand, category):
+                if len(found) == limit:
+                    return found, found[-1].item_id
+                found.append(item)
+        return found, None
+
+    async def all_items(self) -> AsyncIterator[Item]:
+        for item in list(self._items.values()):
+            yield item
+
+    async def version(self) -> int:
+        return self._version
+
+
+def matches(item: Item, brand: str | None, category: str | None) -> bool:
+    """The catalog list filters: brand in any case, category as a whole path prefix."""
+    if brand and item.brand.lower() != brand.lower():
+        return False
+    return not category or category in category_levels(item.category)
+
+
+class DecayedTable:
+    """Decayed sums against one epoch (see ``recommenders.decay``), rebased when it ages."""
+
+    __slots__ = ("epoch_ms", "expires_at", "scores")
+
+    def __init__(self, epoch_ms: float) -> None:
+        self.epoch_ms = epoch_ms
+        self.scores: dict[str, float] = {}
+        self.expires_at = float("inf")
+
+    def add(self, fields: Sequence[str], weight: float, ts: float, half_life_ms: float) -> None:
+        if decay.needs_rebase(ts, self.epoch_ms, half_life_ms):
+            factor = decay.growth(self.epoch_ms, ts, half_life_ms)
+            self.scores = {key: value * factor for key, value in self.scores.items()}
+            self.epoch_ms = ts
+        amount = weight * decay.growth(ts, self.epoch_ms, half_life_ms)
+        for name in fields:
+            self.scores[name] = self.scores.get(name, 0.0) + amount
+
+    def raw(self) -> RawScores:
+        return RawScores(self.epoch_ms, dict(self.scores))
+
+
+class MemoryTracking:
+    """Profiles, trending lists and seen event ids in dicts."""
+
+    def __init__(self, config: DecayConfig) -> None:
+        self._config = config
+        self._sessions: dict[str, DecayedTable] = {}
+        self._links: dict[str, str] = {}
+        self._customers: dict[str, DecayedTable] = {}
+        self._trend_epoch: float | None = None
+        self._trends: dict[str, dict[str, float]] = {}
+        self._seen: dict[tuple[str, str], float] = {}
+        self._sweep_at = _SWEEP_EVERY
+
+    async def apply(self, write: TrackingWrite) -> Applied:
+        now = time.monotonic()
+        self._sweep(now)
+        accepted = duplicates = 0
+        for event in write.events:
+            if event.event_id is not None:
+                key = (write.session_id, event.event_id)
+                if self._seen.get(key, 0.0) > now:
+                    duplicates += 1
+                    continue
+                self._seen[key] = now + self._config.dedup_ttl_s
+            accepted += 1
+            self._add(write, event)
+        self._touch(write, now)
+        return Applied(accepted, duplicates)
+
+    def _add(self, write: TrackingWrite, event: ScoredEvent) -> None:
+        cfg = self._config
+        if event.fields:
+            self._table(self._sessions, write.session_id, event.ts).add(
+                event.fields, event.affinity, event.ts, cfg.session_half_life_ms
+            )
+            if write.customer_id:
+                self._table(self._customers, write.customer_id, event.ts).add(
+                    event.fields, event.affinity, event.ts, cfg.customer_half_life_ms
+                )
+        if event.item_id and event.scopes:
+            self._add_trend(event)
+
+    def _add_trend(self, event: ScoredEvent) -> None:
+        half_life = self._config.trend_half_life_ms
+        if self._trend_epoch is None:
+            self._trend_epoch = float(event.ts)
+        if decay.needs_rebase(event.ts, self._trend_epoch, half_life):
+            factor = decay.growth(self._trend_epoch, event.ts, half_life)
+            for counts in self._trends.values():
+                for item_id in counts:
+                    counts[item_id] *= factor
+            self._trend_epoch = float(event.ts)
+        amount = event.trend * decay.growth(event.ts, self._trend_epoch, half_life)
+        item_id = event.item_id or ""
+        for scope in event.scopes:
+            counts = self._trends.setdefault(scope, {})
+            counts[item_id] = counts.get(item_id, 0.0) + amount
+
+    @staticmethod
+    def _table(tables: dict[str, DecayedTable], key: str, ts: float) -> DecayedTable:
+        table = tables.get(key)
+        if table is None:
+            table = tables[key] = DecayedTable(ts)
+        return table
+
+    def _touch(self, write: TrackingWrite, now: float) -> None:
+        session = self._sessions.get(write.session_id)
+        if write.customer_id:
+            self._links[write.session_id] = write.customer_id
+            if session is None:
+                session = self._sessions[write.session_id] = DecayedTable(float(write.now_ms))
+        if session is not None:
+            session.expires_at = now + self._config.session_ttl_s
+        customer = self._customers.get(write.customer_id or "")
+        if customer is not None:
+            customer.expires_at = now + self._config.customer_ttl_s
+
+    async def profile(self, session_id: str) -> RawProfile:
+        now = time.monotonic()
+        session = self._live(self._sessions, session_id, now)
+        customer_id = self._links.get(session_id) if session else None
+        customer = self._live(self._customers, customer_id, now) if customer_id else None
+        return RawProfile(session.raw() if session else None, customer_id, customer.raw() if customer else None)
+
+    @staticmethod
+    def _live(tables: dict[str, DecayedTable], key: str, now: float) -> DecayedTable | None:
+        table = tables.get(key)
+        return table if table is not None and table.expires_at > now else None
+
+    async def trending(self, scope: str, limit: int) -> tuple[float, list[tuple[str, float]]]:
+        counts = self._trends.get(scope, {})
+        top = heapq.nlargest(limit, counts.items(), key=lambda pair: pair[1])
+        return (self._trend_epoch or 0.0), top
+
+    def _sweep(self, now: float) -> None:
+        """Drop expired entries once the tables have doubled since the last sweep (amortized O(1))."""
+        if len(self._seen) + len(self._sessions) < self._sweep_at:
+            return
+        self._seen = {key: until for key, until in self._seen.items() if until > now}
+        for session_id in [k for k, table in self._sessions.items() if table.expires_at <= now]:
+            del self._sessions[session_id]
+            self._links.pop(session_id, None)
+        for customer_id in [k for k, table in self._customers.items() if table.expires_at <= now]:
+            del self._customers[customer_id]
+        self._sweep_at = max(_SWEEP_EVERY, 2 * (len(self._seen) + len(self._sessions)))
+
+
+class MemoryStore:
+    """The ``memory://`` backend."""
+
+    def __init__(self, config: DecayConfig) -> None:
+        self.catalog = MemoryCatalog()
+        self.tracking = MemoryTracking(config)
+        self._claimed: set[str] = set()
+
+    async def ping(self) -> bool:
+        return True
+
+    async def claim_once(self, name: str) -> bool:
+        if name in self._claimed:
+            return False
+        self._claimed.add(name)
+        return True
+
+    async def close(self) -> None:
+        return None

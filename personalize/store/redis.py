@@ -1,0 +1,313 @@
+"""The Redis backend: state shared by every server process and host.
+
+Keys (all under ``pz:``)::
+
+    pz:catalog:items              hash   item id → msgpack Item
+    pz:catalog:ids                zset   every item id (lexicographic paging)
+    pz:catalog:brand:{brand}      zset   ids of a brand (lower case)
+    pz:catalog:cat:{path}         zset   ids under a category level
+    pz:catalog:version            int    bumped by every upsert
+    pz:session:{sid}              hash   decayed scores, ``_e`` epoch, ``_c`` linked customer
+    pz:customer:{cid}:profile     hash   long-term decayed scores, ``_e`` epoch
+    pz:seen:{sid}:{event id}      string de-duplication marker with a TTL
+    pz:trend:meta                 hash   ``e``: the epoch shared by all trending lists
+    pz:trend:keys                 set    every trending zset (for rebasing)
+    pz:trend:all, pz:trend:cat:{path}    zset item id → scaled score
+
+Atomicity: a tracking batch is one Lua script (seen-checks, profile and trend increments, TTLs), so
+two workers delivering the same events count them once and no reader sees half a batch. A catalog
+upsert is one MULTI transaction under WATCH (retried when another writer got there first).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+import msgspec
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
+
+from personalize.catalog import Item, category_levels
+from personalize.store.memory import matches
+from personalize.store.protocols import Applied, DecayConfig, RawProfile, RawScores, StoreUnavailable
+from personalize.tracking import TrackingWrite
+from recommenders import decay
+
+ITEMS = "pz:catalog:items"
+IDS = "pz:catalog:ids"
+VERSION = "pz:catalog:version"
+TREND_META = "pz:trend:meta"
+TREND_KEYS = "pz:trend:keys"
+_ITEM_ENCODER = msgspec.msgpack.Encoder()
+_ITEM_DECODER = msgspec.msgpack.Decoder(Item)
+_JSON = msgspec.json.Encoder()
+_PAGE = 500
+
+_APPLY_LUA = f"""
+local p = cjson.decode(ARGV[1])
+local REBASE = {decay.REBASE_AFTER}
+local epochs = {{}}
+local function fmt(x) return string.format('%.17g', x) end
+local function rebase_hash(key, factor)
+  local all = redis.call('HGETALL', key)
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 1) ~= '_' then redis.call('HSET', key, all[i], fmt(tonumber(all[i + 1]) * factor)) end
+  end
+end
+local function hash_growth(key, ts, half)
+  local e = epochs[key] or tonumber(redis.call('HGET', key, '_e'))
+  if not e then e = ts; redis.call('HSET', key, '_e', fmt(e)) end
+  if (ts - e) / half > REBASE then
+    rebase_hash(key, 2 ^ ((e - ts) / half)); e = ts; redis.call('HSET', key, '_e', fmt(e))
+  end
+  epochs[key] = e
+  return 2 ^ ((ts - e) / half)
+end
+local function trend_growth(ts, half)
+  local e = epochs['~trend'] or tonumber(redis.call('HGET', KEYS[3], 'e'))
+  if not e then e = ts; redis.call('HSET', KEYS[3], 'e', fmt(e)) end
+  if (ts - e) / half > REBASE then
+    local factor = 2 ^ ((e - ts) / half)
+    for _, key in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+      redis.call('ZUNIONSTORE', key, 1, key, 'WEIGHTS', fmt(factor))
+    end
+    e = ts; redis.call('HSET', KEYS[3], 'e', fmt(e))
+  end
+  epochs['~trend'] = e
+  return 2 ^ ((ts - e) / half)
+end
+local accepted, duplicates = 0, 0
+for _, ev in ipairs(p.events) do
+  local fresh = true
+  if ev.d > 0 then fresh = redis.call('SET', KEYS[ev.d], '1', 'NX', 'EX', p.dedup_ttl) end
+  if not fresh then
+    duplicates = duplicates + 1
+  else
+    accepted = accepted + 1
+    if #ev.f > 0 then
+      local amount = ev.a * hash_growth(KEYS[1], ev.ts, p.hs)
+      for _, f in ipairs(ev.f) do redis.call('HINCRBYFLOAT', KEYS[1], f, fmt(amount)) end
+      if p.customer == 1 then
+        amount = ev.a * hash_growth(KEYS[2], ev.ts, p.hc)
+        for _, f in ipairs(ev.f) do redis.call('HINCRBYFLOAT', KEYS[2], f, fmt(amount)) end
+      end
+    end
+    if #ev.z > 0 then
+      local amount = ev.t * trend_growth(ev.ts, p.ht)
+      for _, z in ipairs(ev.z) do
+        redis.call('ZINCRBY', KEYS[z], fmt(amount), ev.i)
+        redis.call('SADD', KEYS[4], KEYS[z])
+      end
+    end
+  end
+end
+if p.customer == 1 then
+  redis.call('HSET', KEYS[1], '_c', p.cid)
+  if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], p.ttl_c) end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], p.ttl_s) end
+return {{accepted, duplicates}}
+"""
+
+_PROFILE_LUA = """
+local session = redis.call('HGETALL', KEYS[1])
+local cid = redis.call('HGET', KEYS[1], '_c')
+local customer = {}
+if cid then customer = redis.call('HGETALL', ARGV[1] .. cid .. ARGV[2]) end
+return {session, customer}
+"""
+
+
+def session_key(session_id: str) -> str:
+    return f"pz:session:{session_id}"
+
+
+def customer_profile_key(customer_id: str) -> str:
+    return f"pz:customer:{customer_id}:profile"
+
+
+def trend_key(scope: str) -> str:
+    return f"pz:trend:cat:{scope}" if scope else "pz:trend:all"
+
+
+@contextlib.contextmanager
+def _reachable() -> Iterator[None]:
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise StoreUnavailable(f"redis: {exc}") from exc
+
+
+class RedisCatalog:
+    """Catalog items in one hash, with lexicographic zsets as the id, brand and category indexes."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._r = client
+
+    async def upsert_items(self, items: Sequence[Item]) -> int:
+        latest = {item.item_id: item for item in items}
+        with _reachable():
+            async with self._r.pipeline(transaction=True) as pipe:
+                while True:
+                    try:
+                        await pipe.watch(ITEMS)
+                        old = await pipe.hmget(ITEMS, list(latest))
+                        pipe.multi()
+                        self._queue_upsert(pipe, latest, old)
+                        return int((await pipe.execute())[-1])
+                    except WatchError:
+                        continue
+
+    @staticmethod
+    def _queue_upsert(pipe: Any, latest: dict[str, Item], old: list[bytes | None]) -> None:
+        for item, previous in zip(latest.values(), old, strict=True):
+            if previous is not None:
+                was = _ITEM_DECODER.decode(previous)
+                for key in _index_keys(was):
+                    pipe.zrem(key, was.item_id)
+            for key in (IDS, *_index_keys(item)):
+                pipe.zadd(key, {item.item_id: 0})
+        pipe.hset(ITEMS, mapping={item_id: _ITEM_ENCODER.encode(item) for item_id, item in latest.items()})
+        pipe.incr(VERSION)
+
+    async def get_item(self, item_id: str) -> Item | None:
+        with _reachable():
+            raw = await self._r.hget(ITEMS, item_id)
+        return _ITEM_DECODER.decode(raw) if raw is not None else None
+
+    async def list_items(
+        self, *, brand: str | None, category: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Item], str | None]:
+        index = f"pz:catalog:cat:{category}" if category else f"pz:catalog:brand:{brand.lower()}" if brand else IDS
+        found: list[Item] = []
+        start = f"({cursor}" if cursor else "-"
+        with _reachable():
+            while True:
+                ids = [i.decode() for i in await self._r.zrangebylex(index, start, "+", 0, _PAGE)]
+                raws = await self._r.hmget(ITEMS, ids) if ids else []
+                for raw in raws:
+                    item = _ITEM_DECODER.decode(raw) if raw is not None else None
+                    if item is not None and matches(item, brand, category):
+                        if len(found) == limit:
+                            return found, found[-1].item_id
+                        found.append(item)
+                if len(ids) < _PAGE:
+                    return found, None
+                start = f"({ids[-1]}"
+
+    async def all_items(self) -> AsyncIterator[Item]:
+        with _reachable():
+            async for _key, raw in self._r.hscan_iter(ITEMS, count=1000):
+                yield _ITEM_DECODER.decode(raw)
+
+    async def version(self) -> int:
+        with _reachable():
+            raw = await self._r.get(VERSION)
+        return int(raw or 0)
+
+
+def _index_keys(item: Item) -> list[str]:
+    keys = [f"pz:catalog:brand:{item.brand.lower()}"]
+    keys += [f"pz:catalog:cat:{level}" for level in category_levels(item.category)]
+    return keys
+
+
+class RedisTracking:
+    """Profiles, trending zsets and seen-markers, written by one Lua script per batch."""
+
+    def __init__(self, client: aioredis.Redis, config: DecayConfig) -> None:
+        self._r = client
+        self._config = config
+        self._apply = client.register_script(_APPLY_LUA)
+        self._profile = client.register_script(_PROFILE_LUA)
+
+    async def apply(self, write: TrackingWrite) -> Applied:
+        cfg = self._config
+        keys = [session_key(write.session_id), customer_profile_key(write.customer_id or "-"), TREND_META, TREND_KEYS]
+        events = []
+        for event in write.events:
+            dedup = 0
+            if event.event_id is not None:
+                keys.append(f"pz:seen:{write.session_id}:{event.event_id}")
+                dedup = len(keys)
+            scopes = []
+            for scope in event.scopes:
+                keys.append(trend_key(scope))
+                scopes.append(len(keys))
+            fields = list(event.fields)
+            events.append(
+                {
+                    "d": dedup,
+                    "ts": event.ts,
+                    "a": event.affinity,
+                    "f": fields,
+                    "t": event.trend,
+                    "i": event.item_id or "",
+                    "z": scopes,
+                }
+            )
+        payload = {
+            "events": events,
+            "customer": 1 if write.customer_id else 0,
+            "cid": write.customer_id or "",
+            "hs": cfg.session_half_life_ms,
+            "hc": cfg.customer_half_life_ms,
+            "ht": cfg.trend_half_life_ms,
+            "ttl_s": cfg.session_ttl_s,
+            "ttl_c": cfg.customer_ttl_s,
+            "dedup_ttl": cfg.dedup_ttl_s,
+        }
+        with _reachable():
+            accepted, duplicates = await self._apply(keys=keys, args=[_JSON.encode(payload)])
+        return Applied(int(accepted), int(duplicates))
+
+    async def profile(self, session_id: str) -> RawProfile:
+        with _reachable():
+            session, customer = await self._profile(keys=[session_key(session_id)], args=["pz:customer:", ":profile"])
+        session_scores, customer_id = _parse_hash(session)
+        customer_scores, _ = _parse_hash(customer)
+        return RawProfile(session_scores, customer_id, customer_scores)
+
+    async def trending(self, scope: str, limit: int) -> tuple[float, list[tuple[str, float]]]:
+        with _reachable():
+            async with self._r.pipeline(transaction=False) as pipe:
+                pipe.hget(TREND_META, "e")
+                pipe.zrevrange(trend_key(scope), 0, limit - 1, withscores=True)
+                epoch, top = await pipe.execute()
+        return float(epoch or 0.0), [(member.decode(), float(score)) for member, score in top]
+
+
+def _parse_hash(flat: list[bytes]) -> tuple[RawScores | None, str | None]:
+    """A flat HGETALL reply → the scores against their epoch, and the ``_c`` link."""
+    if not flat:
+        return None, None
+    pairs = {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+    epoch = float(pairs.pop("_e", "0"))
+    customer_id = pairs.pop("_c", None)
+    return RawScores(epoch, {key: float(value) for key, value in pairs.items()}), customer_id
+
+
+class RedisStore:
+    """The ``redis://`` backend; one connection pool per process."""
+
+    def __init__(self, url: str, config: DecayConfig) -> None:
+        self._client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self.catalog = RedisCatalog(self._client)
+        self.tracking = RedisTracking(self._client, config)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._client.ping())
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            return False
+
+    async def claim_once(self, name: str) -> bool:
+        with _reachable():
+            return bool(await self._client.set(f"pz:claim:{name}", "1", nx=True))
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,175 @@
+"""Tracking events from browsers and what each one adds to profiles and trending counts.
+
+Events arrive as a tagged union on ``type``. :func:`score_events` turns them, with the catalog and the
+weights of the settings, into :class:`ScoredEvent` records: the store applies those atomically (see
+``personalize.store.protocols.TrackingStore``), so the arithmetic here stays pure and testable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from personalize.catalog import CatalogIndex, Item, ItemId, category_levels
+from personalize.settings import Settings
+
+SessionId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+EventId = Annotated[str, Meta(min_length=1, max_length=100)]
+Placement = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+Timestamp = Annotated[int, Meta(ge=0, le=10**14)] | datetime
+EVENT_DEDUP_SCOPE = "session"
+"""``event_id`` values are unique per session: the same id in another session is another event."""
+FUTURE_SLACK_MS = 5 * 60 * 1000
+
+
+class _Event(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
+    event_id: EventId | None = None
+    ts: Timestamp | None = None
+
+
+class ProductView(_Event, tag="product_view"):
+    """The visitor looked at a product page."""
+
+    item_id: ItemId
+    placement: Placement | None = None
+
+
+class Click(_Event, tag="click"):
+    """The visitor clicked an item, typically a rendered recommendation (``placement`` names the row)."""
+
+    item_id: ItemId
+    placement: Placement | None = None
+
+
+class AddToCart(_Event, tag="add_to_cart"):
+    """An item went into the cart."""
+
+    item_id: ItemId
+    quantity: Annotated[int, Meta(ge=1, le=1000)] = 1
+
+
+class RemoveFromCart(_Event, tag="remove_from_cart"):
+    """An item left the cart."""
+
+    item_id: ItemId
+    quantity: Annotated[int, Meta(ge=1, le=1000)] = 1
+
+
+class Search(_Event, tag="search"):
+    """A site search."""
+
+    query: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class Unsubscribe(_Event, tag="unsubscribe"):
+    """The visitor unsubscribed from marketing messages."""
+
+
+Event = ProductView | Click | AddToCart | RemoveFromCart | Search | Unsubscribe
+MAX_BATCH = 5000
+
+
+class EventBatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of ``POST /v1/events``."""
+
+    session_id: SessionId
+    events: Annotated[list[Event], Meta(min_length=1, max_length=MAX_BATCH)]
+    customer_token: Annotated[str, Meta(max_length=512)] | None = None
+
+
+class TrackResult(msgspec.Struct):
+    """Response of ``POST /v1/events`` (202): what was counted."""
+
+    accepted: int
+    duplicates: int
+    unknown_items: int
+
+
+class ScoredEvent(msgspec.Struct, frozen=True, array_like=True):
+    """One event reduced to increments: ``affinity`` on each of ``fields`` (session and customer profile)
+    and ``trend`` on ``item_id`` in each of ``scopes``. ``event_id`` is ``None`` when the sender gave none."""
+
+    event_id: str | None
+    ts: int
+    affinity: float
+    fields: tuple[str, ...]
+    trend: float
+    item_id: str | None
+    scopes: tuple[str, ...]
+
+
+class TrackingWrite(msgspec.Struct, frozen=True):
+    """Everything one call adds, applied by the store as one atomic step."""
+
+    session_id: str
+    customer_id: str | None
+    now_ms: int
+    events: tuple[ScoredEvent, ...]
+
+
+def event_type(event: Event) -> str:
+    """The wire tag of an event."""
+    return str(type(event).__struct_config__.tag)
+
+
+def event_ts(event: Event, now_ms: int) -> int:
+    """The event's time in epoch ms, ``now_ms`` when absent; a time in the future is clamped to now."""
+    match event.ts:
+        case None:
+            return now_ms
+        case datetime() as moment:
+            ts = int(moment.timestamp() * 1000)
+        case int() as millis:
+            ts = millis
+    return now_ms if ts > now_ms + FUTURE_SLACK_MS else min(ts, now_ms)
+
+
+def profile_fields(item: Item, catalog: CatalogIndex) -> tuple[str, ...]:
+    """The affinity keys an item touches: brand, every category level, colour, price band, and ``n``.
+
+    ``n`` counts weighted events (the evidence behind the profile, used to blend ranking).
+    """
+    fields = [f"brand:{item.brand}"]
+    fields += [f"category:{level}" for level in category_levels(item.category)]
+    if item.color:
+        fields.append(f"color:{item.color}")
+    fields.append(f"price_band:{catalog.price_band(item)}")
+    fields.append("n")
+    return tuple(fields)
+
+
+def trend_scopes(item: Item) -> tuple[str, ...]:
+    """Trending lists an item counts in: global (``""``) and every level of its category."""
+    return ("", *category_levels(item.category))
+
+
+def score_events(
+    events: Iterable[Event], catalog: CatalogIndex, settings: Settings, now_ms: int
+) -> tuple[list[ScoredEvent], int]:
+    """Reduce events to increments; returns them and the number naming items the catalog lacks."""
+    scored: list[ScoredEvent] = []
+    unknown = 0
+    for event in events:
+        kind = event_type(event)
+        item_id = getattr(event, "item_id", None)
+        item = catalog.get(item_id) if item_id else None
+        if item_id and item is None:
+            unknown += 1
+        affinity = settings.tracking.weights.get(kind, 0.0) if item else 0.0
+        trend = settings.trending.weights.get(kind, 0.0) if item else 0.0
+        scored.append(
+            ScoredEvent(
+                event_id=event.event_id,
+                ts=event_ts(event, now_ms),
+                affinity=affinity,
+                fields=profile_fields(item, catalog) if item and affinity else (),
+                trend=trend,
+                item_id=item_id if item and trend else None,
+                scopes=trend_scopes(item) if item and trend else (),
+            )
+        )
+    return scored, unknown

@@ -1,0 +1,1 @@
+"""Recommenders: pure functions and models over interactions (no HTTP, no Redis, no clock reads)."""

@@ -1,0 +1,73 @@
+"""Real ``personalize serve`` processes: the demo, two processes on one Redis, fail-fast start."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import AUTH, CATALOG
+from tests.conftest import wait_until
+from tests.serving import personalize_command, running_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_the_demo_serves_trending_to_a_new_visitor(server: str) -> None:
+    with running_server("--server", server) as base:
+        body = httpx.post(f"{base}/v1/page", json={"page": {"type": "home"}}).json()
+        ready = httpx.get(f"{base}/readyz").json()
+    assert body["session_id"]
+    trending = body["recommendations"]["home_trending"]
+    assert len(trending) == 8
+    assert {item["reason"] for item in trending} == {"trending"}
+    assert ready["catalog_items"] >= 2000
+
+
+def test_two_processes_on_one_redis_return_the_same_profile(redis_url: str) -> None:
+    with (
+        running_server("--store", redis_url, "--no-demo") as first,
+        running_server("--store", redis_url, "--no-demo") as second,
+    ):
+        assert httpx.put(f"{first}/v1/catalog/items", json={"items": CATALOG}, headers=AUTH).status_code == 200
+        wait_until(
+            lambda: httpx.get(f"{second}/readyz").json()["catalog_items"] == len(CATALOG),
+            10,
+            "second process saw the catalog",
+        )
+        views = [{"type": "product_view", "item_id": f"i{n:04d}"} for n in (20, 1, 2, 3)]
+        assert httpx.post(f"{first}/v1/events", json={"session_id": "shared-1", "events": views}).status_code == 202
+        profiles: list[dict[str, Any]] = [
+            httpx.get(f"{base}/v1/sessions/shared-1/profile", headers=AUTH).json() for base in (first, second)
+        ]
+    assert profiles[0]["affinities"]["brand"][0]["value"] == "Alexander McQueen"
+    for attribute, ranked in profiles[0]["affinities"].items():
+        other = profiles[1]["affinities"][attribute]
+        assert [a["value"] for a in ranked] == [a["value"] for a in other]
+        # the two reads decay to slightly different moments
+        assert [a["score"] for a in ranked] == pytest.approx([a["score"] for a in other], rel=1e-3)
+
+
+def test_two_workers_share_redis(redis_url: str) -> None:
+    with running_server("--store", redis_url, "--workers", "2") as base:
+        bodies = [httpx.post(f"{base}/v1/page", json={"page": {"type": "home"}}).json() for _ in range(10)]
+        stats = httpx.get(f"{base}/metrics").text
+    assert all(len(b["recommendations"]["home_trending"]) == 8 for b in bodies)
+    assert "pz_http_requests_total" in stats
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--store", "redis://127.0.0.1:1/0", "--no-demo"], "not reachable"),
+        (["--workers", "2", "--no-demo"], "needs a shared store"),
+        (["--port", "0"], "PZ_PORT"),
+    ],
+)
+def test_a_bad_start_fails_fast_and_says_why(args: list[str], words: str) -> None:
+    result = subprocess.run([*personalize_command(), "serve", *args], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert words in result.stderr

@@ -1,0 +1,139 @@
+"""Shared fixtures: a real ``redis-server`` for the session, stores on both backends, apps and clients.
+
+The Redis side starts its own server on a free port (never the machine's 6379). Without the binary the
+Redis tests skip with a reason, unless ``PZ_REQUIRE_REDIS=1`` (CI), which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from personalize.settings import Settings, load_settings
+from personalize.store import decay_config, open_store
+from personalize.store.protocols import Store
+
+API_KEY = "test-api-key"
+IDENTITY_SECRET = "test-identity-secret"
+BACKENDS = ["memory", "redis"]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def require_or_skip(flag: str, reason: str) -> None:
+    """Skip with ``reason``, or fail when the environment variable ``flag`` demands the tool."""
+    if os.environ.get(flag) == "1":
+        pytest.fail(f"{reason} ({flag}=1 requires it)")
+    pytest.skip(reason)
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``check`` until it is true or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.02)
+    raise TimeoutError(f"{what} within {timeout} s")
+
+
+class RedisServer:
+    """A redis-server process owned by the test session."""
+
+    def __init__(self, binary: str, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.client = redis.Redis.from_url(self.url)
+        wait_until(self._answers, 10, f"redis-server on port {self.port} did not answer")
+
+    def _answers(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except redis.ConnectionError:
+            return False
+
+    def flush(self) -> None:
+        self.client.flushall()
+
+    def stop(self) -> None:
+        self.client.close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        require_or_skip("PZ_REQUIRE_REDIS", "redis-server is not installed")
+    server = RedisServer(str(binary), tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """A clean database on the session's own redis-server."""
+    redis_server.flush()
+    return redis_server.url
+
+
+def make_settings(**overrides: Any) -> Settings:
+    env = {"PZ_API_KEY": API_KEY, "PZ_IDENTITY_SECRET": IDENTITY_SECRET, "PZ_ACCESS_LOG": "false"}
+    env.update({f"PZ_{key.upper()}": str(value) for key, value in overrides.items()})
+    return load_settings(env, config_path="")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_url(request: pytest.FixtureRequest) -> str:
+    """``memory://`` or a clean Redis database: every test using it runs on both backends."""
+    if request.param == "memory":
+        return "memory://"
+    return str(request.getfixturevalue("redis_url"))
+
+
+@pytest.fixture
+def settings(backend_url: str) -> Settings:
+    return make_settings(store_url=backend_url)
+
+
+@pytest.fixture
+async def store(settings: Settings) -> AsyncIterator[Store]:
+    opened = open_store(settings.store_url, decay_config(settings))
+    yield opened
+    await opened.close()

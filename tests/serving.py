@@ -1,0 +1,60 @@
+"""Real server processes for end-to-end tests: ``personalize serve`` on a free port, stopped afterwards."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import API_KEY, IDENTITY_SECRET, free_port, wait_until
+
+
+def personalize_command() -> list[str]:
+    script = Path(sys.executable).with_name("personalize")
+    return [str(script)] if script.exists() else [shutil.which("personalize") or "personalize"]
+
+
+@contextmanager
+def running_server(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[str]:
+    """Start ``personalize serve ARGS`` and yield its base URL once ``/readyz`` answers 200."""
+    port = free_port()
+    environ = {
+        **os.environ,
+        "PZ_API_KEY": API_KEY,
+        "PZ_IDENTITY_SECRET": IDENTITY_SECRET,
+        "PZ_ACCESS_LOG": "false",
+        **(env or {}),
+    }
+    environ.pop("PZ_CONFIG", None)
+    command = [*personalize_command(), "serve", "--port", str(port), *args]
+    process = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _ready(base) or process.poll() is not None, timeout, f"{' '.join(command)} ready")
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}"
+            )
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
