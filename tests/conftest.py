@@ -137,3 +137,19 @@ async def store(settings: Settings) -> AsyncIterator[Store]:
     opened = open_store(settings.store_url, decay_config(settings))
     yield opened
     await opened.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how the store contract suite went on each backend (it must run on both)."""
+    counts: dict[str, dict[str, int]] = {backend: {} for backend in BACKENDS}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if getattr(report, "when", "call") != "call" and outcome != "skipped":
+                continue
+            backend = next((b for b in BACKENDS if nodeid.startswith("tests/contract/") and f"[{b}" in nodeid), None)
+            if backend:
+                counts[backend][outcome] = counts[backend].get(outcome, 0) + 1
+    if any(counts.values()):
+        parts = [f"{b}: " + ", ".join(f"{n} {o}" for o, n in sorted(c.items())) for b, c in counts.items()]
+        terminalreporter.write_line("store contract suite — " + "; ".join(parts))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
 from personalize.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import RedisServer, make_settings, require_or_skip
 
 
 def test_health_and_readiness(client: TestClient[Any]) -> None:
@@ -73,3 +75,24 @@ def test_cors_allows_only_listed_origins() -> None:
         denied = client.options("/v1/page", headers={"Origin": "https://evil.example", **preflight})
     assert allowed.headers.get("access-control-allow-origin") == "https://shop.example"
     assert "access-control-allow-origin" not in denied.headers
+
+
+def test_a_lost_redis_answers_503_with_retry_after_and_counts_it(tmp_path: Path) -> None:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        require_or_skip("PZ_REQUIRE_REDIS", "redis-server is not installed")
+    server = RedisServer(str(binary), tmp_path)
+    try:
+        with TestClient(create_app(make_settings(store_url=server.url))) as client:
+            server.stop()
+            response = client.post(
+                "/v1/events", json={"session_id": "s1", "events": [{"type": "search", "query": "x"}]}
+            )
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == "2"
+            assert response.json()["error"]["code"] == "store_unavailable"
+            assert client.get("/readyz").status_code == 503
+            assert 'pz_store_errors_total{route="/v1/events"} 1.0' in client.get("/metrics").text
+    finally:
+        if server.process.poll() is None:
+            server.stop()
