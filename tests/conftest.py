@@ -153,3 +153,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if any(counts.values()):
         parts = [f"{b}: " + ", ".join(f"{n} {o}" for o, n in sorted(c.items())) for b, c in counts.items()]
         terminalreporter.write_line("store contract suite — " + "; ".join(parts))
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` beside the project; skips (or fails under ``PZ_REQUIRE_DATASETS=1``) when absent."""
+    if not SHARED_DATA.is_dir():
+        require_or_skip("PZ_REQUIRE_DATASETS", f"the public datasets are not at {SHARED_DATA}")
+    return SHARED_DATA
