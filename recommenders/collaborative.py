@@ -1,0 +1,195 @@
+"""Collaborative recommenders trained offline: ALS (``implicit``), EASE, and a popularity baseline.
+
+Each model's ``fit`` ends in :class:`TopLists`: every user's top-N unseen items and every item's top-N
+similar items, precomputed, so serving is an array lookup whose cost does not grow with the catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from recommenders.interactions import Interactions
+
+IntArray = npt.NDArray[np.int32]
+FloatArray = npt.NDArray[np.float32]
+StrArray = npt.NDArray[np.str_]
+ScoreRows = Callable[[int, int], npt.NDArray[np.float32]]
+"""``(start, stop) -> dense scores`` of rows ``start:stop`` against every item."""
+_CELLS_PER_BATCH = 20_000_000
+
+
+class TopLists:
+    """Precomputed neighbour lists; ``-1`` pads rows shorter than ``k``."""
+
+    def __init__(
+        self,
+        user_ids: StrArray,
+        item_ids: StrArray,
+        user_top: tuple[IntArray, FloatArray],
+        item_top: tuple[IntArray, FloatArray],
+    ) -> None:
+        self.user_ids, self.item_ids = user_ids, item_ids
+        self.user_idx, self.user_score = user_top
+        self.item_idx, self.item_score = item_top
+        self.user_index = {str(u): row for row, u in enumerate(user_ids)}
+        self.item_index = {str(i): col for col, i in enumerate(item_ids)}
+
+    def recommend(self, user_id: str, n: int, exclude: Collection[str] = ()) -> tuple[StrArray, FloatArray]:
+        """The user's top unseen items, best first; empty for a user the model never saw."""
+        row = self.user_index.get(user_id)
+        if row is None:
+            return _empty()
+        return self._pick(self.user_idx[row], self.user_score[row], n, exclude)
+
+    def similar_items(self, item_id: str, n: int, exclude: Collection[str] = ()) -> tuple[StrArray, FloatArray]:
+        """Items most similar to ``item_id`` (never itself), best first; empty for an unknown item."""
+        col = self.item_index.get(item_id)
+        if col is None:
+            return _empty()
+        return self._pick(self.item_idx[col], self.item_score[col], n, (*exclude, item_id))
+
+    def _pick(self, idx: IntArray, score: FloatArray, n: int, exclude: Collection[str]) -> tuple[StrArray, FloatArray]:
+        keep = idx >= 0
+        ids, scores = self.item_ids[idx[keep]], score[keep]
+        if exclude:
+            mask = ~np.isin(ids, list(exclude))
+            ids, scores = ids[mask], scores[mask]
+        return ids[:n], scores[:n]
+
+    def save(self, path: Path) -> None:
+        """One ``.npz``, no pickle."""
+        np.savez_compressed(
+            path,
+            user_ids=self.user_ids,
+            item_ids=self.item_ids,
+            user_idx=self.user_idx,
+            user_score=self.user_score,
+            item_idx=self.item_idx,
+            item_score=self.item_score,
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> TopLists:
+        """Read what :meth:`save` wrote."""
+        with np.load(path, allow_pickle=False) as f:
+            return cls(f["user_ids"], f["item_ids"], (f["user_idx"], f["user_score"]), (f["item_idx"], f["item_score"]))
+
+
+def _empty() -> tuple[StrArray, FloatArray]:
+    return np.asarray([], dtype=np.str_), np.asarray([], dtype=np.float32)
+
+
+def top_k_rows(
+    scores: npt.NDArray[np.float32], k: int, banned: sp.csr_matrix | None = None
+) -> tuple[IntArray, FloatArray]:
+    """Per row, the ``k`` highest columns (``banned`` non-zeros excluded), best first, ``-1`` padded."""
+    scores = np.array(scores, dtype=np.float32, copy=True)
+    if banned is not None:
+        rows, cols = banned.nonzero()
+        scores[rows, cols] = -np.inf
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-part_scores, axis=1, kind="stable")
+    idx = np.take_along_axis(part, order, axis=1).astype(np.int32)
+    top = np.take_along_axis(part_scores, order, axis=1)
+    idx[~np.isfinite(top)] = -1
+    return idx, np.nan_to_num(top, neginf=0.0).astype(np.float32)
+
+
+def _batched(
+    n_rows: int, n_cols: int, k: int, score_rows: ScoreRows, banned: sp.csr_matrix
+) -> tuple[IntArray, FloatArray]:
+    """Apply ``score_rows`` in row batches small enough for memory and keep each row's top ``k``."""
+    batch = max(1, _CELLS_PER_BATCH // max(n_cols, 1))
+    parts = [
+        top_k_rows(score_rows(start, min(start + batch, n_rows)), k, banned[start : start + batch])
+        for start in range(0, n_rows, batch)
+    ]
+    if not parts:
+        return np.zeros((0, k), dtype=np.int32), np.zeros((0, k), dtype=np.float32)
+    return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+
+
+class ALSRecommender:
+    """Implicit-feedback matrix factorisation (``implicit``'s ALS), fitted then reduced to top lists."""
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 0.05,
+        alpha: float = 2.0,
+        iterations: int = 15,
+        random_state: int = 42,
+        top_n: int = 50,
+    ) -> None:
+        self.params = {"factors": factors, "regularization": regularization, "alpha": alpha, "iterations": iterations}
+        self.random_state, self.top_n = random_state, top_n
+
+    def fit(self, interactions: Interactions, show_progress: bool = False) -> TopLists:
+        """Train on the interactions and precompute user and item top lists."""
+        from implicit.cpu.als import AlternatingLeastSquares
+        from threadpoolctl import threadpool_limits
+
+        # implicit parallelises over users itself; a BLAS thread pool underneath it only contends (its own advice)
+        with threadpool_limits(1, "blas"):
+            model = AlternatingLeastSquares(**self.params, random_state=self.random_state, num_threads=0)
+            model.fit(interactions.matrix, show_progress=show_progress)
+        users, items = np.asarray(model.user_factors), np.asarray(model.item_factors)
+        unit = items / np.maximum(np.linalg.norm(items, axis=1, keepdims=True), 1e-9)
+        return _lists(interactions, self.top_n, lambda a, b: users[a:b] @ items.T, lambda a, b: unit[a:b] @ unit.T)
+
+
+class EASERecommender:
+    """EASE (Steck 2019): a closed-form item-item model, ``B = I − P·diag(1/diag(P))``, ``P = (XᵀX + λI)⁻¹``.
+
+    Dense in items × items, so only for catalogs up to ``max_items`` (tens of thousands)."""
+
+    def __init__(self, l2: float = 200.0, top_n: int = 50, max_items: int = 20_000) -> None:
+        self.l2, self.top_n, self.max_items = l2, top_n, max_items
+
+    def fit(self, interactions: Interactions) -> TopLists:
+        """Solve for ``B`` and precompute user and item top lists."""
+        n_items = interactions.shape[1]
+        if n_items > self.max_items:
+            raise ValueError(f"EASE needs a dense {n_items}² matrix; the limit is max_items={self.max_items}")
+        x = interactions.matrix.astype(np.float64)
+        gram = (x.T @ x).toarray()
+        gram[np.diag_indices(n_items)] += self.l2
+        p = np.linalg.inv(gram)
+        b = -p / np.diag(p)
+        b[np.diag_indices(n_items)] = 0.0
+        weights = b.astype(np.float32)
+        return _lists(
+            interactions,
+            self.top_n,
+            lambda lo, hi: np.asarray(x[lo:hi] @ weights, dtype=np.float32),
+            lambda lo, hi: weights.T[lo:hi],
+        )
+
+
+class PopularityRecommender:
+    """The baseline: items by how many users interacted with them, same list for everyone."""
+
+    def __init__(self, top_n: int = 50) -> None:
+        self.top_n = top_n
+
+    def fit(self, interactions: Interactions) -> TopLists:
+        """Count distinct users per item and precompute each user's top unseen popular items."""
+        counts = np.asarray((interactions.matrix > 0).sum(axis=0), dtype=np.float32).ravel()
+        return _lists(interactions, self.top_n, lambda a, b: np.broadcast_to(counts, (b - a, len(counts))), None)
+
+
+def _lists(interactions: Interactions, k: int, user_scores: ScoreRows, item_scores: ScoreRows | None) -> TopLists:
+    n_users, n_items = interactions.shape
+    user_top = _batched(n_users, n_items, k, user_scores, interactions.matrix)
+    if item_scores is None:
+        item_top = (np.full((n_items, 1), -1, dtype=np.int32), np.zeros((n_items, 1), dtype=np.float32))
+    else:
+        item_top = _batched(n_items, n_items, k, item_scores, sp.identity(n_items, format="csr"))
+    return TopLists(interactions.user_ids, interactions.item_ids, user_top, item_top)
