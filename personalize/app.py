@@ -12,12 +12,13 @@ from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
+from personalize.api.admin import AdminController
 from personalize.api.catalog import CatalogController
 from personalize.api.events import track_events
 from personalize.api.health import healthz, metrics, readyz
 from personalize.api.pages import page_view
 from personalize.api.sessions import session_profile
-from personalize.demo import load_demo_if_empty
+from personalize.demo import load_demo_if_empty, train_demo_if_untrained
 from personalize.errors import EXCEPTION_HANDLERS
 from personalize.observability import RequestObserver
 from personalize.runtime import Runtime
@@ -46,7 +47,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
         else None
     )
     return Litestar(
-        route_handlers=[catalog, track_events, page_view, session_profile, healthz, readyz, metrics],
+        route_handlers=[catalog, AdminController, track_events, page_view, session_profile, healthz, readyz, metrics],
         state=State({"runtime": runtime}),
         lifespan=[_lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -68,7 +69,9 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     if settings.store_url.startswith("memory://"):
         log.warning("memory store: state lives in this one process and is lost when it stops")
     await load_demo_if_empty(runtime)
+    await train_demo_if_untrained(runtime)
     await runtime.refresh_catalog()
+    await runtime.reload_models()
     runtime.start_refresher()
     try:
         yield

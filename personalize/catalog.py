@@ -162,15 +162,28 @@ class CatalogIndex:
         self.items: dict[str, Item] = {item.item_id: item for item in items}
         prices: dict[str, list[int]] = defaultdict(list)
         by_category: dict[str, list[str]] = defaultdict(list)
+        by_brand: dict[str, list[str]] = defaultdict(list)
+        by_color: dict[str, list[str]] = defaultdict(list)
+        by_category_brand: dict[tuple[str, str], list[str]] = defaultdict(list)
         for item in self.items.values():
             prices[item.category].append(item.price)
+            by_brand[item.brand].append(item.item_id)
+            by_color[item.color].append(item.item_id)
             for level in category_levels(item.category):
                 by_category[level].append(item.item_id)
+                by_category_brand[(level, item.brand)].append(item.item_id)
         self._leaf_prices = {leaf: sorted(values) for leaf, values in prices.items()}
         by_category[""] = list(self.items)
         newest_first = self._newest_first
         self.by_category = {scope: sorted(ids, key=newest_first) for scope, ids in by_category.items()}
         """Item ids under each category level (``""``: all), newest first."""
+        self.by_brand = {brand: sorted(ids, key=newest_first) for brand, ids in by_brand.items()}
+        """Item ids of each brand, newest first."""
+        self.by_color = {color: sorted(ids, key=newest_first) for color, ids in by_color.items()}
+        """Item ids of each colour, newest first."""
+        self.by_category_brand = {key: sorted(ids, key=newest_first) for key, ids in by_category_brand.items()}
+        """Item ids of each (category level, brand), newest first."""
+        self._bands = {item.item_id: self._band(item) for item in self.items.values()}
 
     def _newest_first(self, item_id: str) -> tuple[int, str]:
         return -self.items[item_id].created_at_ms, item_id
@@ -184,6 +197,10 @@ class CatalogIndex:
 
     def price_band(self, item: Item) -> int:
         """Quintile (1 cheapest … 5) of the item's price among the items of its leaf category."""
+        band = self._bands.get(item.item_id)
+        return band if band is not None and self.items.get(item.item_id) is item else self._band(item)
+
+    def _band(self, item: Item) -> int:
         prices = self._leaf_prices.get(item.category)
         if not prices:
             return 1

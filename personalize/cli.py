@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     fixtures.add_argument("--out", default="var/fixtures", help="directory to write (default var/fixtures)")
     fixtures.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     fixtures.set_defaults(run=_fixtures)
+
+    from personalize.commands import evaluate, train
+
+    train.add_parser(commands)
+    evaluate.add_parser(commands)
     return parser
 
 
@@ -110,7 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
 async def _prepare_store(settings: Settings) -> str | None:
     """Before starting workers: fail fast when the store cannot be reached, and load the demo into a shared
     store once, with progress (a memory store is per process: its one worker loads the demo itself)."""
-    from personalize.demo import load_demo_if_empty
+    from personalize.demo import load_demo_if_empty, train_demo_if_untrained
     from personalize.runtime import Runtime
 
     runtime = Runtime(settings)
@@ -120,6 +125,7 @@ async def _prepare_store(settings: Settings) -> str | None:
         if not settings.store_url.startswith("memory://"):
             with _progress("loading demo store") as advance:
                 await load_demo_if_empty(runtime, advance)
+        await train_demo_if_untrained(runtime, lambda message: print(f"personalize: {message}", file=sys.stderr))
         return None
     finally:
         await runtime.close()
@@ -145,10 +151,13 @@ def _token(args: argparse.Namespace) -> int:
 
 def _fixtures(args: argparse.Namespace) -> int:
     from fixtures import generate, write_jsonl
+    from personalize.demo import write_interactions_csv
 
     out = Path(args.out)
     started = time.perf_counter()
-    counts = write_jsonl(generate(args.seed), out)
+    store = generate(args.seed)
+    counts = write_jsonl(store, out)
+    counts["interactions.csv"] = write_interactions_csv(store, out / "interactions.csv")
     for name, count in counts.items():
         print(f"{out / name}: {count} lines")
     print(f"done in {time.perf_counter() - started:.1f} s")

@@ -5,12 +5,15 @@ Fixture times are shifted so the newest event is "now": trending and profiles th
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import msgspec
 
+from fixtures.records import DemoStore
 from personalize.catalog import ItemIn, to_item
 from personalize.clock import now_ms
 from personalize.runtime import Runtime
@@ -43,15 +46,20 @@ class DemoEvent(msgspec.Struct, kw_only=True):
     query: str | None = None
 
 
+@functools.cache
+def _generated() -> DemoStore:
+    from fixtures import generate
+
+    return generate()
+
+
 def fixture_lines(fixtures_dir: str, name: str) -> Iterator[bytes]:
     """JSON lines of one fixture file: read from ``fixtures_dir``, or generated in memory when it is empty."""
     if fixtures_dir:
         with (Path(fixtures_dir) / f"{name}.jsonl").open("rb") as handle:
             yield from (line for line in handle if line.strip())
         return
-    from fixtures import generate
-
-    store = generate()
+    store = _generated()
     records: dict[str, Sequence[msgspec.Struct]] = {
         "catalog": store.items,
         "customers": store.customers,
@@ -67,6 +75,20 @@ async def load_demo_if_empty(runtime: Runtime, progress: Callable[[str, int], No
     if not runtime.settings.demo or await store.catalog.version() != 0 or not await store.claim_once("demo"):
         return False
     await load_demo(runtime, progress)
+    return True
+
+
+async def train_demo_if_untrained(runtime: Runtime, progress: Callable[[str], None] | None = None) -> bool:
+    """Train the models on the demo history when ``settings.demo`` is on and ``models_dir`` has none."""
+    from personalize.training import from_exports, train, versions
+
+    models_dir = Path(runtime.settings.models_dir)
+    if not runtime.settings.demo or versions(models_dir):
+        return False
+    fixtures = runtime.settings.fixtures_dir
+    data = from_exports(fixture_lines(fixtures, "events"), fixture_lines(fixtures, "orders"), source="demo store")
+    manifest = await asyncio.to_thread(train, data, models_dir, progress=progress)
+    log.info("demo models trained: %s in %s", manifest.version, models_dir)
     return True
 
 
@@ -119,3 +141,22 @@ def _typed(batch: Iterable[DemoEvent], shift: int) -> Iterator[Event]:
                 yield RemoveFromCart(item_id=item, quantity=event.quantity or 1, event_id=event.event_id, ts=ts)
             case "search":
                 yield Search(query=event.query or "-", event_id=event.event_id, ts=ts)
+
+
+def write_interactions_csv(store: DemoStore, path: Path) -> int:
+    """The customers' history as ``user_id,item_id,timestamp,weight`` for ``personalize evaluate recs``:
+    purchases (weight 5) and signed-in events (view and click 1, add to cart 3); returns the row count."""
+    from recommenders.interactions import CONFIDENCE
+
+    rows = 0
+    with path.open("w") as out:
+        out.write("user_id,item_id,timestamp,weight\n")
+        for order in store.orders:
+            for line in order.items:
+                out.write(f"{order.customer_id},{line.item_id},{order.completed_at},{CONFIDENCE['purchase']:g}\n")
+                rows += 1
+        for event in store.events:
+            if event.customer_id and event.item_id and event.type in CONFIDENCE:
+                out.write(f"{event.customer_id},{event.item_id},{event.ts / 1000:.3f},{CONFIDENCE[event.type]:g}\n")
+                rows += 1
+    return rows

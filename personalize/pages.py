@@ -15,7 +15,7 @@ import msgspec
 from msgspec import Meta
 
 from personalize import money
-from personalize.catalog import CatalogIndex, CategoryPath, Item, ItemId, check_category
+from personalize.catalog import CategoryPath, Item, ItemId, check_category
 from personalize.tracking import Placement, SessionId
 
 PageType = Literal["home", "category", "product", "cart", "checkout", "search", "other"]
@@ -154,14 +154,6 @@ def placements_for(request: PageRequest) -> tuple[str, ...]:
     return tuple(request.placements) if request.placements else DEFAULT_PLACEMENTS[request.page.type]
 
 
-def blocked_items(request: PageRequest) -> set[str]:
-    """Items no placement may show: the anchor item, the cart's items and the caller's ``exclude`` list."""
-    blocked = {line.item_id for line in request.page.cart} | set(request.exclude)
-    if request.page.item_id:
-        blocked.add(request.page.item_id)
-    return blocked
-
-
 def recommended(item: Item, score: float, reason: str, currency: str) -> RecommendedItem:
     """The wire form of a recommended catalog item."""
     return RecommendedItem(
@@ -173,24 +165,3 @@ def recommended(item: Item, score: float, reason: str, currency: str) -> Recomme
         score=round(score, 6),
         reason=reason,
     )
-
-
-def fill_list(
-    ranked: list[tuple[str, float]], reason: str, catalog: CatalogIndex, blocked: set[str], limit: int
-) -> list[tuple[Item, float, str]]:
-    """Up to ``limit`` eligible items of a ranked list: in stock, not blocked, each once."""
-    chosen: list[tuple[Item, float, str]] = []
-    for item_id, score in ranked:
-        item = catalog.get(item_id)
-        if item is not None and item.in_stock and item_id not in blocked:
-            chosen.append((item, score, reason))
-            blocked.add(item_id)
-            if len(chosen) == limit:
-                break
-    return chosen
-
-
-def catalog_fallback(catalog: CatalogIndex, scope: str, blocked: set[str], limit: int) -> list[tuple[str, float]]:
-    """Newest items of a scope (``""`` = all), for when nothing better has enough; ``fill_list`` filters them."""
-    newest = catalog.by_category.get(scope, ())
-    return [(item_id, 0.0) for item_id in newest[: limit + len(blocked) + 50]]

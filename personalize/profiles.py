@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import msgspec
 
-from personalize.store.protocols import DecayConfig, RawProfile, RawScores
+from personalize.store.protocols import RawProfile, RawScores, TrackingConfig
 from recommenders import decay
 
 ATTRIBUTES = ("brand", "category", "color", "price_band")
@@ -36,7 +36,7 @@ def decayed(raw: RawScores | None, now_ms: float, half_life_ms: float) -> dict[s
     return {key: decay.to_now(value, raw.epoch_ms, now_ms, half_life_ms) for key, value in raw.scores.items()}
 
 
-def merged_scores(raw: RawProfile, config: DecayConfig, customer_weight: float, now_ms: float) -> dict[str, float]:
+def merged_scores(raw: RawProfile, config: TrackingConfig, customer_weight: float, now_ms: float) -> dict[str, float]:
     """Session scores plus ``customer_weight`` × the linked customer's long-term scores."""
     scores = decayed(raw.session, now_ms, config.session_half_life_ms)
     for key, value in decayed(raw.customer, now_ms, config.customer_half_life_ms).items():

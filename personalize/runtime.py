@@ -7,12 +7,14 @@ import contextlib
 import logging
 import secrets
 import time
+from pathlib import Path
 
 from personalize import identity
 from personalize.catalog import CatalogIndex
+from personalize.models import ModelSet, load_newest
 from personalize.observability import Metrics
 from personalize.settings import Settings
-from personalize.store import decay_config, open_store
+from personalize.store import open_store, tracking_config
 from personalize.store.protocols import Store, StoreError
 from personalize.trending_cache import TrendingCache
 
@@ -24,12 +26,13 @@ class Runtime:
 
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
-        self.decay = decay_config(settings)
+        self.decay = tracking_config(settings)
         self.store = store or open_store(settings.store_url, self.decay)
         self.catalog = CatalogIndex((), 0)
         self.trending = TrendingCache(self.store.tracking, settings.trending, self.decay.trend_half_life_ms)
         self.metrics = Metrics()
         self.identity_secret = settings.identity_secret or secrets.token_hex(32)
+        self.models: ModelSet | None = None
         self._refresher: asyncio.Task[None] | None = None
 
     def customer_from(self, token: str | None) -> str | None:
@@ -44,6 +47,15 @@ class Runtime:
             self.catalog = CatalogIndex(items, version)
             log.info("catalog index rebuilt: %d items, version %d", len(items), version)
         return self.catalog
+
+    async def reload_models(self) -> ModelSet | None:
+        """Load the newest artifact off the event loop and swap it in; requests in flight keep the old set."""
+        loaded = await asyncio.to_thread(load_newest, Path(self.settings.models_dir))
+        if loaded is None:
+            log.warning("no trained models in %s: placements fall back to trending", self.settings.models_dir)
+        else:
+            self.models = loaded
+        return loaded
 
     def start_refresher(self) -> None:
         """Poll the catalog version in the background (other processes may change the catalog)."""

@@ -50,6 +50,10 @@ class TrackingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     """How long an ``event_id`` is remembered for de-duplication."""
     max_events_per_call: Annotated[int, Meta(ge=1, le=5000)] = 500
     """Largest batch ``POST /v1/events`` accepts."""
+    recent_items: Annotated[int, Meta(ge=1, le=200)] = 20
+    """How many of a session's latest viewed, clicked or carted items are kept for session-based recommendations."""
+    log_length: Annotated[int, Meta(ge=0, le=100_000_000)] = 1_000_000
+    """Events kept in the store's interaction log for ``personalize train --store`` (0 keeps none)."""
 
 
 class TrendingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -67,6 +71,39 @@ class TrendingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     """How long a process reuses a fetched trending list (0 fetches on every page call)."""
     cache_size: Annotated[int, Meta(ge=10, le=5000)] = 300
     """How many items of each trending list a process fetches and keeps."""
+
+
+def _complements() -> dict[str, list[str]]:
+    return {
+        "dresses": ["shoes", "bags", "jewellery", "accessories"],
+        "tops": ["trousers", "shoes", "bags", "accessories"],
+        "trousers": ["tops", "shoes", "bags", "accessories"],
+        "shoes": ["bags", "accessories", "jewellery"],
+        "bags": ["shoes", "accessories", "jewellery"],
+        "jewellery": ["accessories", "bags"],
+        "accessories": ["bags", "jewellery", "shoes"],
+    }
+
+
+class RecommendationSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Placements, category ranking and cross-sell (DOMAIN.md, "Recommendations" and "Affinity and ranking")."""
+
+    alpha_max: Annotated[float, Meta(ge=0, le=1)] = 0.6
+    """Largest share of affinity in the category ranking blend."""
+    alpha_k: PositiveFloat = 5.0
+    """Weighted events at which affinity reaches half of ``alpha_max``."""
+    max_brand_run: Annotated[int, Meta(ge=1, le=50)] = 2
+    """At most this many consecutive items of one brand at the top of a category page."""
+    attribute_weights: dict[str, Weight] = msgspec.field(
+        default_factory=lambda: {"brand": 1.0, "color": 0.6, "price_band": 0.4}
+    )
+    """Weight of each attribute's affinity when scoring an item for a visitor."""
+    ranking_candidates: Annotated[int, Meta(ge=10, le=5000)] = 400
+    """Items of a category considered for ranking: its trending head, the visitor's brands, its newest."""
+    session_min_items: Annotated[int, Meta(ge=1, le=20)] = 2
+    """Distinct recent items a session needs before ``home_for_you`` is served from it."""
+    complements: dict[str, list[str]] = msgspec.field(default_factory=_complements)
+    """Complete the look: for an item in ``<root>/<leaf>``, the leaves under the same root that complete it."""
 
 
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -102,8 +139,11 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Directory of demo JSONL files; empty generates the demo store in memory."""
     catalog_refresh_seconds: PositiveFloat = 1.0
     """How often a server process checks whether another process changed the catalog."""
+    models_dir: str = "var/models"
+    """Where ``personalize train`` writes versioned model artifacts and the server loads the newest."""
     tracking: TrackingSettings = msgspec.field(default_factory=TrackingSettings)
     trending: TrendingSettings = msgspec.field(default_factory=TrendingSettings)
+    recommendations: RecommendationSettings = msgspec.field(default_factory=RecommendationSettings)
 
     def __post_init__(self) -> None:
         if not re.match(r"^(memory://|rediss?://)", self.store_url):

@@ -24,6 +24,8 @@ Timestamp = Annotated[int, Meta(ge=0, le=10**14)] | datetime
 EVENT_DEDUP_SCOPE = "session"
 """``event_id`` values are unique per session: the same id in another session is another event."""
 FUTURE_SLACK_MS = 5 * 60 * 1000
+RECENT_KINDS = frozenset({"product_view", "click", "add_to_cart"})
+"""Events that put their item on the session's recent-items list (the input of session-based recommendations)."""
 
 
 class _Event(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
@@ -91,15 +93,18 @@ class TrackResult(msgspec.Struct):
 
 class ScoredEvent(msgspec.Struct, frozen=True, array_like=True):
     """One event reduced to increments: ``affinity`` on each of ``fields`` (session and customer profile)
-    and ``trend`` on ``item_id`` in each of ``scopes``. ``event_id`` is ``None`` when the sender gave none."""
+    and ``trend`` on ``item_id`` in each of ``scopes``; ``recent`` puts the item on the session's recent list.
+    ``item_id`` is set only for items in the catalog; ``event_id`` is ``None`` when the sender gave none."""
 
     event_id: str | None
+    kind: str
     ts: int
     affinity: float
     fields: tuple[str, ...]
     trend: float
     item_id: str | None
     scopes: tuple[str, ...]
+    recent: bool
 
 
 class TrackingWrite(msgspec.Struct, frozen=True):
@@ -164,12 +169,14 @@ def score_events(
         scored.append(
             ScoredEvent(
                 event_id=event.event_id,
+                kind=kind,
                 ts=event_ts(event, now_ms),
                 affinity=affinity,
                 fields=profile_fields(item, catalog) if item and affinity else (),
                 trend=trend,
-                item_id=item_id if item and trend else None,
+                item_id=item_id if item else None,
                 scopes=trend_scopes(item) if item and trend else (),
+                recent=item is not None and kind in RECENT_KINDS,
             )
         )
     return scored, unknown

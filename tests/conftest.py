@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -19,12 +20,14 @@ import pytest
 import redis
 
 from personalize.settings import Settings, load_settings
-from personalize.store import decay_config, open_store
+from personalize.store import open_store, tracking_config
 from personalize.store.protocols import Store
 
 API_KEY = "test-api-key"
 IDENTITY_SECRET = "test-identity-secret"
 BACKENDS = ["memory", "redis"]
+NO_MODELS = str(Path(tempfile.mkdtemp(prefix="pz-tests-")) / "no-models")
+"""A models_dir nobody writes: tests serve without trained models unless they train some."""
 
 
 @pytest.fixture
@@ -114,7 +117,12 @@ def redis_url(redis_server: RedisServer) -> str:
 
 
 def make_settings(**overrides: Any) -> Settings:
-    env = {"PZ_API_KEY": API_KEY, "PZ_IDENTITY_SECRET": IDENTITY_SECRET, "PZ_ACCESS_LOG": "false"}
+    env = {
+        "PZ_API_KEY": API_KEY,
+        "PZ_IDENTITY_SECRET": IDENTITY_SECRET,
+        "PZ_ACCESS_LOG": "false",
+        "PZ_MODELS_DIR": NO_MODELS,
+    }
     env.update({f"PZ_{key.upper()}": str(value) for key, value in overrides.items()})
     return load_settings(env, config_path="")
 
@@ -134,7 +142,7 @@ def settings(backend_url: str) -> Settings:
 
 @pytest.fixture
 async def store(settings: Settings) -> AsyncIterator[Store]:
-    opened = open_store(settings.store_url, decay_config(settings))
+    opened = open_store(settings.store_url, tracking_config(settings))
     yield opened
     await opened.close()
 
@@ -164,3 +172,24 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         require_or_skip("PZ_REQUIRE_DATASETS", f"the public datasets are not at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo store written once as JSONL for the session."""
+    from fixtures import generate, write_jsonl
+
+    out = tmp_path_factory.mktemp("demo")
+    write_jsonl(generate(), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_models(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Models trained once on the demo store; the directory to point ``models_dir`` at."""
+    from personalize.training import from_exports, iter_lines, train
+
+    models_dir = tmp_path_factory.mktemp("models")
+    data = from_exports(iter_lines(demo_dir / "events.jsonl"), iter_lines(demo_dir / "orders.jsonl"), "demo store")
+    train(data, models_dir)
+    return models_dir

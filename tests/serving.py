@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import API_KEY, IDENTITY_SECRET, free_port, wait_until
+from tests.conftest import API_KEY, IDENTITY_SECRET, NO_MODELS, free_port, wait_until
 
 
 def personalize_command() -> list[str]:
@@ -29,6 +29,7 @@ def running_server(*args: str, env: dict[str, str] | None = None, timeout: float
         "PZ_API_KEY": API_KEY,
         "PZ_IDENTITY_SECRET": IDENTITY_SECRET,
         "PZ_ACCESS_LOG": "false",
+        "PZ_MODELS_DIR": NO_MODELS,
         **(env or {}),
     }
     environ.pop("PZ_CONFIG", None)

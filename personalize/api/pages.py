@@ -7,18 +7,9 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from personalize.clock import now_ms
-from personalize.pages import (
-    CustomerSummary,
-    PageRequest,
-    PageResponse,
-    RecommendedItem,
-    blocked_items,
-    catalog_fallback,
-    fill_list,
-    new_session_id,
-    placements_for,
-    recommended,
-)
+from personalize.composition import PageState, compose
+from personalize.pages import CustomerSummary, PageRequest, PageResponse, new_session_id, placements_for
+from personalize.profiles import merged_scores
 from personalize.runtime import Runtime
 from personalize.tracking import ProductView, TrackingWrite, score_events
 
@@ -33,13 +24,14 @@ async def page_view(data: JSONBody[PageRequest], state: State) -> PageResponse:
     session_id = data.session_id or new_session_id()
     customer_id = runtime.customer_from(data.customer_token)
     await _record_view(runtime, data, session_id, customer_id, now)
-    blocked = blocked_items(data)
-    recommendations = {name: await _placement(runtime, name, data, blocked, now) for name in placements_for(data)}
+    raw = await runtime.store.tracking.profile(session_id)
+    scores = merged_scores(raw, runtime.decay, runtime.settings.tracking.customer_profile_weight, now)
+    page = PageState(runtime, data, customer_id or raw.customer_id, scores, raw.recent, now)
     return PageResponse(
         session_id=session_id,
         customer=CustomerSummary(id=customer_id) if customer_id else None,
         banners=[],
-        recommendations=recommendations,
+        recommendations=await compose(page, placements_for(data), data.limit),
         nudges=[],
     )
 
@@ -50,16 +42,3 @@ async def _record_view(runtime: Runtime, data: PageRequest, session_id: str, cus
         return
     scored, _ = score_events(events, runtime.catalog, runtime.settings, now)
     await runtime.store.tracking.apply(TrackingWrite(session_id, customer_id, now, tuple(scored)))
-
-
-async def _placement(
-    runtime: Runtime, name: str, data: PageRequest, blocked: set[str], now: int
-) -> list[RecommendedItem]:
-    if name != "home_trending":
-        return []  # filled by the recommenders as they land
-    chosen = fill_list(await runtime.trending.top("", now), "trending", runtime.catalog, blocked, data.limit)
-    if len(chosen) < data.limit:
-        fallback = catalog_fallback(runtime.catalog, "", blocked, data.limit - len(chosen))
-        chosen += fill_list(fallback, "catalog", runtime.catalog, blocked, data.limit - len(chosen))
-    currency = runtime.settings.currency
-    return [recommended(item, score, reason, currency) for item, score, reason in chosen]

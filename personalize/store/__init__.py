@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from personalize.settings import Settings
-from personalize.store.protocols import DecayConfig, Store
+from personalize.store.protocols import Store, TrackingConfig
 
 
-def decay_config(settings: Settings) -> DecayConfig:
+def tracking_config(settings: Settings) -> TrackingConfig:
     """The half-lives and lifetimes of the settings, in the units the stores use."""
     tracking, trending = settings.tracking, settings.trending
-    return DecayConfig(
+    return TrackingConfig(
         session_half_life_ms=tracking.session_half_life_minutes * 60_000,
         customer_half_life_ms=tracking.customer_half_life_days * 86_400_000,
         trend_half_life_ms=trending.half_life_hours * 3_600_000,
         session_ttl_s=int(tracking.session_ttl_hours * 3600),
         customer_ttl_s=int(tracking.customer_ttl_days * 86400),
         dedup_ttl_s=int(tracking.dedup_hours * 3600),
+        recent_items=tracking.recent_items,
+        log_length=tracking.log_length,
     )
 
 
-def open_store(url: str, config: DecayConfig) -> Store:
+def open_store(url: str, config: TrackingConfig) -> Store:
     """The backend named by the URL scheme: ``memory://`` or ``redis://`` / ``rediss://``."""
     if url.startswith("memory://"):
         from personalize.store.memory import MemoryStore

@@ -10,10 +10,11 @@ from __future__ import annotations
 import bisect
 import heapq
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 
 from personalize.catalog import Item, category_levels
-from personalize.store.protocols import Applied, DecayConfig, RawProfile, RawScores
+from personalize.store.protocols import Applied, Interaction, RawProfile, RawScores, TrackingConfig
 from personalize.tracking import ScoredEvent, TrackingWrite
 from recommenders import decay
 
@@ -93,7 +94,7 @@ class DecayedTable:
 class MemoryTracking:
     """Profiles, trending lists and seen event ids in dicts."""
 
-    def __init__(self, config: DecayConfig) -> None:
+    def __init__(self, config: TrackingConfig) -> None:
         self._config = config
         self._sessions: dict[str, DecayedTable] = {}
         self._links: dict[str, str] = {}
@@ -102,6 +103,8 @@ class MemoryTracking:
         self._trends: dict[str, dict[str, float]] = {}
         self._seen: dict[tuple[str, str], float] = {}
         self._sweep_at = _SWEEP_EVERY
+        self._recent: dict[str, deque[str]] = {}
+        self._log: deque[Interaction] = deque(maxlen=config.log_length)
 
     async def apply(self, write: TrackingWrite) -> Applied:
         now = time.monotonic()
@@ -121,6 +124,12 @@ class MemoryTracking:
 
     def _add(self, write: TrackingWrite, event: ScoredEvent) -> None:
         cfg = self._config
+        if event.item_id:
+            user = write.customer_id or f"session:{write.session_id}"
+            self._log.append(Interaction(user, write.session_id, event.item_id, event.kind, event.ts))
+        if event.recent and event.item_id:
+            recent = self._recent.setdefault(write.session_id, deque(maxlen=cfg.recent_items))
+            recent.append(event.item_id)
         if event.fields:
             self._table(self._sessions, write.session_id, event.ts).add(
                 event.fields, event.affinity, event.ts, cfg.session_half_life_ms
@@ -129,7 +138,7 @@ class MemoryTracking:
                 self._table(self._customers, write.customer_id, event.ts).add(
                     event.fields, event.affinity, event.ts, cfg.customer_half_life_ms
                 )
-        if event.item_id and event.scopes:
+        if event.scopes:
             self._add_trend(event)
 
     def _add_trend(self, event: ScoredEvent) -> None:
@@ -159,8 +168,8 @@ class MemoryTracking:
         session = self._sessions.get(write.session_id)
         if write.customer_id:
             self._links[write.session_id] = write.customer_id
-            if session is None:
-                session = self._sessions[write.session_id] = DecayedTable(float(write.now_ms))
+        if session is None and (write.customer_id or write.session_id in self._recent):
+            session = self._sessions[write.session_id] = DecayedTable(float(write.now_ms))
         if session is not None:
             session.expires_at = now + self._config.session_ttl_s
         customer = self._customers.get(write.customer_id or "")
@@ -172,7 +181,12 @@ class MemoryTracking:
         session = self._live(self._sessions, session_id, now)
         customer_id = self._links.get(session_id) if session else None
         customer = self._live(self._customers, customer_id, now) if customer_id else None
-        return RawProfile(session.raw() if session else None, customer_id, customer.raw() if customer else None)
+        recent = tuple(self._recent.get(session_id, ())) if session else ()
+        return RawProfile(session.raw() if session else None, customer_id, customer.raw() if customer else None, recent)
+
+    async def interactions(self) -> AsyncIterator[Interaction]:
+        for interaction in list(self._log):
+            yield interaction
 
     @staticmethod
     def _live(tables: dict[str, DecayedTable], key: str, now: float) -> DecayedTable | None:
@@ -192,6 +206,7 @@ class MemoryTracking:
         for session_id in [k for k, table in self._sessions.items() if table.expires_at <= now]:
             del self._sessions[session_id]
             self._links.pop(session_id, None)
+            self._recent.pop(session_id, None)
         for customer_id in [k for k, table in self._customers.items() if table.expires_at <= now]:
             del self._customers[customer_id]
         self._sweep_at = max(_SWEEP_EVERY, 2 * (len(self._seen) + len(self._sessions)))
@@ -200,7 +215,7 @@ class MemoryTracking:
 class MemoryStore:
     """The ``memory://`` backend."""
 
-    def __init__(self, config: DecayConfig) -> None:
+    def __init__(self, config: TrackingConfig) -> None:
         self.catalog = MemoryCatalog()
         self.tracking = MemoryTracking(config)
         self._claimed: set[str] = set()

@@ -29,8 +29,8 @@ class StoreUnavailable(StoreError):
     """The backend could not be reached; the request may be retried."""
 
 
-class DecayConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """Half-lives and lifetimes the tracking store applies (from ``Settings.tracking``/``trending``)."""
+class TrackingConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Half-lives, lifetimes and lengths the tracking store applies (from ``Settings.tracking``/``trending``)."""
 
     session_half_life_ms: float
     customer_half_life_ms: float
@@ -38,6 +38,18 @@ class DecayConfig(msgspec.Struct, frozen=True, kw_only=True):
     session_ttl_s: int
     customer_ttl_s: int
     dedup_ttl_s: int
+    recent_items: int = 20
+    log_length: int = 1_000_000
+
+
+class Interaction(msgspec.Struct, frozen=True, array_like=True):
+    """One logged event for offline training: ``user`` is the customer id, or ``session:<id>`` when anonymous."""
+
+    user: str
+    session_id: str
+    item_id: str
+    kind: str
+    ts: int
 
 
 class RawScores(msgspec.Struct, frozen=True):
@@ -48,11 +60,13 @@ class RawScores(msgspec.Struct, frozen=True):
 
 
 class RawProfile(msgspec.Struct, frozen=True):
-    """A session's stored scores, the customer it is linked to, and that customer's long-term scores."""
+    """A session's stored scores, the customer it is linked to, that customer's long-term scores, and the
+    session's recent items (oldest first)."""
 
     session: RawScores | None
     customer_id: str | None
     customer: RawScores | None
+    recent: tuple[str, ...] = ()
 
 
 class Applied(msgspec.Struct, frozen=True):
@@ -95,11 +109,18 @@ class TrackingStore(Protocol):
     async def apply(self, write: TrackingWrite) -> Applied:
         """Apply a batch atomically: each event whose ``event_id`` this session has already sent is skipped;
         the others add their increments to the session profile, the linked customer's profile and the
-        trending lists. The session is linked to ``write.customer_id`` when given."""
+        trending lists, join the session's recent items and the interaction log. The session is linked to
+        ``write.customer_id`` when given."""
         ...
 
     async def profile(self, session_id: str) -> RawProfile:
-        """The session's scores and its customer's (either part ``None`` when absent), in one read."""
+        """The session's scores, its customer's (either part ``None`` when absent) and its recent items,
+        in one read."""
+        ...
+
+    def interactions(self) -> AsyncIterator[Interaction]:
+        """The interaction log (events with a known item, oldest first, the newest ``log_length`` kept),
+        for offline training."""
         ...
 
     async def trending(self, scope: str, limit: int) -> tuple[float, list[tuple[str, float]]]:

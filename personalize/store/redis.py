@@ -8,11 +8,13 @@ Keys (all under ``pz:``)::
     pz:catalog:cat:{path}         zset   ids under a category level
     pz:catalog:version            int    bumped by every upsert
     pz:session:{sid}              hash   decayed scores, ``_e`` epoch, ``_c`` linked customer
+    pz:session:{sid}:recent       list   the session's latest viewed, clicked or carted items (newest first)
     pz:customer:{cid}:profile     hash   long-term decayed scores, ``_e`` epoch
     pz:seen:{sid}:{event id}      string de-duplication marker with a TTL
     pz:trend:meta                 hash   ``e``: the epoch shared by all trending lists
     pz:trend:keys                 set    every trending zset (for rebasing)
     pz:trend:all, pz:trend:cat:{path}    zset item id → scaled score
+    pz:log:interactions           stream user, item, kind, ts of every counted event (capped)
 
 Atomicity: a tracking batch is one Lua script (seen-checks, profile and trend increments, TTLs), so
 two workers delivering the same events count them once and no reader sees half a batch. A catalog
@@ -33,7 +35,14 @@ from redis.exceptions import WatchError
 
 from personalize.catalog import Item, category_levels
 from personalize.store.memory import matches
-from personalize.store.protocols import Applied, DecayConfig, RawProfile, RawScores, StoreUnavailable
+from personalize.store.protocols import (
+    Applied,
+    Interaction,
+    RawProfile,
+    RawScores,
+    StoreUnavailable,
+    TrackingConfig,
+)
 from personalize.tracking import TrackingWrite
 from recommenders import decay
 
@@ -42,6 +51,7 @@ IDS = "pz:catalog:ids"
 VERSION = "pz:catalog:version"
 TREND_META = "pz:trend:meta"
 TREND_KEYS = "pz:trend:keys"
+LOG = "pz:log:interactions"
 _ITEM_ENCODER = msgspec.msgpack.Encoder()
 _ITEM_DECODER = msgspec.msgpack.Decoder(Item)
 _JSON = msgspec.json.Encoder()
@@ -80,7 +90,7 @@ local function trend_growth(ts, half)
   epochs['~trend'] = e
   return 2 ^ ((ts - e) / half)
 end
-local accepted, duplicates = 0, 0
+local accepted, duplicates, recent = 0, 0, false
 for _, ev in ipairs(p.events) do
   local fresh = true
   if ev.d > 0 then fresh = redis.call('SET', KEYS[ev.d], '1', 'NX', 'EX', p.dedup_ttl) end
@@ -88,6 +98,13 @@ for _, ev in ipairs(p.events) do
     duplicates = duplicates + 1
   else
     accepted = accepted + 1
+    if ev.i ~= '' then
+      if p.log_max > 0 then
+        redis.call('XADD', KEYS[6], 'MAXLEN', '~', p.log_max, '*', 'u', p.user, 's', p.sid, 'i', ev.i, 'k', ev.k,
+          't', fmt(ev.ts))
+      end
+      if ev.r == 1 then redis.call('LPUSH', KEYS[5], ev.i); recent = true end
+    end
     if #ev.f > 0 then
       local amount = ev.a * hash_growth(KEYS[1], ev.ts, p.hs)
       for _, f in ipairs(ev.f) do redis.call('HINCRBYFLOAT', KEYS[1], f, fmt(amount)) end
@@ -109,7 +126,14 @@ if p.customer == 1 then
   redis.call('HSET', KEYS[1], '_c', p.cid)
   if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], p.ttl_c) end
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], p.ttl_s) end
+if recent then
+  redis.call('LTRIM', KEYS[5], 0, p.recent_max - 1)
+  if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('HSET', KEYS[1], '_e', fmt(p.now)) end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('EXPIRE', KEYS[1], p.ttl_s)
+  if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('EXPIRE', KEYS[5], p.ttl_s) end
+end
 return {{accepted, duplicates}}
 """
 
@@ -118,7 +142,7 @@ local session = redis.call('HGETALL', KEYS[1])
 local cid = redis.call('HGET', KEYS[1], '_c')
 local customer = {}
 if cid then customer = redis.call('HGETALL', ARGV[1] .. cid .. ARGV[2]) end
-return {session, customer}
+return {session, customer, redis.call('LRANGE', KEYS[2], 0, -1)}
 """
 
 
@@ -128,6 +152,10 @@ def session_key(session_id: str) -> str:
 
 def customer_profile_key(customer_id: str) -> str:
     return f"pz:customer:{customer_id}:profile"
+
+
+def recent_key(session_id: str) -> str:
+    return f"pz:session:{session_id}:recent"
 
 
 def trend_key(scope: str) -> str:
@@ -219,7 +247,7 @@ def _index_keys(item: Item) -> list[str]:
 class RedisTracking:
     """Profiles, trending zsets and seen-markers, written by one Lua script per batch."""
 
-    def __init__(self, client: aioredis.Redis, config: DecayConfig) -> None:
+    def __init__(self, client: aioredis.Redis, config: TrackingConfig) -> None:
         self._r = client
         self._config = config
         self._apply = client.register_script(_APPLY_LUA)
@@ -227,7 +255,14 @@ class RedisTracking:
 
     async def apply(self, write: TrackingWrite) -> Applied:
         cfg = self._config
-        keys = [session_key(write.session_id), customer_profile_key(write.customer_id or "-"), TREND_META, TREND_KEYS]
+        keys = [
+            session_key(write.session_id),
+            customer_profile_key(write.customer_id or "-"),
+            TREND_META,
+            TREND_KEYS,
+            recent_key(write.session_id),
+            LOG,
+        ]
         events = []
         for event in write.events:
             dedup = 0
@@ -248,6 +283,8 @@ class RedisTracking:
                     "t": event.trend,
                     "i": event.item_id or "",
                     "z": scopes,
+                    "k": event.kind,
+                    "r": 1 if event.recent else 0,
                 }
             )
         payload = {
@@ -260,6 +297,11 @@ class RedisTracking:
             "ttl_s": cfg.session_ttl_s,
             "ttl_c": cfg.customer_ttl_s,
             "dedup_ttl": cfg.dedup_ttl_s,
+            "recent_max": cfg.recent_items,
+            "log_max": cfg.log_length,
+            "now": write.now_ms,
+            "user": write.customer_id or f"session:{write.session_id}",
+            "sid": write.session_id,
         }
         with _reachable():
             accepted, duplicates = await self._apply(keys=keys, args=[_JSON.encode(payload)])
@@ -267,10 +309,29 @@ class RedisTracking:
 
     async def profile(self, session_id: str) -> RawProfile:
         with _reachable():
-            session, customer = await self._profile(keys=[session_key(session_id)], args=["pz:customer:", ":profile"])
+            session, customer, recent = await self._profile(
+                keys=[session_key(session_id), recent_key(session_id)], args=["pz:customer:", ":profile"]
+            )
         session_scores, customer_id = _parse_hash(session)
         customer_scores, _ = _parse_hash(customer)
-        return RawProfile(session_scores, customer_id, customer_scores)
+        return RawProfile(session_scores, customer_id, customer_scores, tuple(i.decode() for i in reversed(recent)))
+
+    async def interactions(self) -> AsyncIterator[Interaction]:
+        start = "-"
+        while True:
+            with _reachable():
+                entries = await self._r.xrange(LOG, min=start, max="+", count=5000)
+            for _entry_id, fields in entries:
+                yield Interaction(
+                    fields[b"u"].decode(),
+                    fields[b"s"].decode(),
+                    fields[b"i"].decode(),
+                    fields[b"k"].decode(),
+                    int(fields[b"t"]),
+                )
+            if len(entries) < 5000:
+                return
+            start = "(" + entries[-1][0].decode()
 
     async def trending(self, scope: str, limit: int) -> tuple[float, list[tuple[str, float]]]:
         with _reachable():
@@ -294,7 +355,7 @@ def _parse_hash(flat: list[bytes]) -> tuple[RawScores | None, str | None]:
 class RedisStore:
     """The ``redis://`` backend; one connection pool per process."""
 
-    def __init__(self, url: str, config: DecayConfig) -> None:
+    def __init__(self, url: str, config: TrackingConfig) -> None:
         self._client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         self.catalog = RedisCatalog(self._client)
         self.tracking = RedisTracking(self._client, config)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from personalize.training import versions
 from tests.api.conftest import AUTH, CATALOG
 from tests.conftest import wait_until
 from tests.serving import personalize_command, running_server
@@ -15,16 +17,24 @@ from tests.serving import personalize_command, running_server
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("server", ["uvicorn", "granian"])
-def test_the_demo_serves_trending_to_a_new_visitor(server: str) -> None:
-    with running_server("--server", server) as base:
+def test_the_demo_trains_on_first_start_and_serves_a_new_visitor(tmp_path: Path) -> None:
+    with running_server(env={"PZ_MODELS_DIR": str(tmp_path)}, timeout=120) as base:
         body = httpx.post(f"{base}/v1/page", json={"page": {"type": "home"}}).json()
         ready = httpx.get(f"{base}/readyz").json()
+        product = httpx.post(f"{base}/v1/page", json={"page": {"type": "product", "item_id": "i00001"}}).json()
     assert body["session_id"]
     trending = body["recommendations"]["home_trending"]
     assert len(trending) == 8
     assert {item["reason"] for item in trending} == {"trending"}
     assert ready["catalog_items"] >= 2000
+    assert len(versions(tmp_path)) == 1
+    assert product["recommendations"]["product_similar"][0]["reason"] == "similar"
+
+
+def test_granian_serves_the_demo_too(demo_models: Path) -> None:
+    with running_server("--server", "granian", env={"PZ_MODELS_DIR": str(demo_models)}) as base:
+        body = httpx.post(f"{base}/v1/page", json={"page": {"type": "home"}}).json()
+    assert len(body["recommendations"]["home_trending"]) == 8
 
 
 def test_two_processes_on_one_redis_return_the_same_profile(redis_url: str) -> None:
@@ -51,8 +61,8 @@ def test_two_processes_on_one_redis_return_the_same_profile(redis_url: str) -> N
         assert [a["score"] for a in ranked] == pytest.approx([a["score"] for a in other], rel=1e-3)
 
 
-def test_two_workers_share_redis(redis_url: str) -> None:
-    with running_server("--store", redis_url, "--workers", "2") as base:
+def test_two_workers_share_redis(redis_url: str, demo_models: Path) -> None:
+    with running_server("--store", redis_url, "--workers", "2", env={"PZ_MODELS_DIR": str(demo_models)}) as base:
         bodies = [httpx.post(f"{base}/v1/page", json={"page": {"type": "home"}}).json() for _ in range(10)]
         stats = httpx.get(f"{base}/metrics").text
     assert all(len(b["recommendations"]["home_trending"]) == 8 for b in bodies)

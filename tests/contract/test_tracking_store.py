@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 from personalize.profiles import decayed
-from personalize.store import decay_config, open_store
+from personalize.store import open_store, tracking_config
 from personalize.store.protocols import Store
 from personalize.tracking import ScoredEvent, TrackingWrite
 from recommenders import decay
@@ -26,9 +26,11 @@ def event(
     item: str = "i1",
     fields: tuple[str, ...] = FIELDS,
     trend: float = 1.0,
+    kind: str = "product_view",
+    recent: bool = True,
 ) -> ScoredEvent:
     scopes = ("", "women") if trend else ()
-    return ScoredEvent(event_id, ts, weight, fields, trend, item if trend else None, scopes)
+    return ScoredEvent(event_id, kind, ts, weight, fields, trend, item, scopes, recent)
 
 
 def write(*events: ScoredEvent, session: str = "sess-0001", customer: str | None = None) -> TrackingWrite:
@@ -129,7 +131,7 @@ async def test_trending_ranks_by_decayed_weighted_count_per_scope(store: Store) 
 
 async def test_profiles_and_seen_markers_expire(backend_url: str) -> None:
     settings = make_settings(store_url=backend_url, tracking__session_ttl_hours=0.0003, tracking__dedup_hours=0.0003)
-    store = open_store(settings.store_url, decay_config(settings))
+    store = open_store(settings.store_url, tracking_config(settings))
     try:
         await store.tracking.apply(write(event(T0, "e1")))
         assert (await store.tracking.profile("sess-0001")).session is not None
@@ -140,3 +142,25 @@ async def test_profiles_and_seen_markers_expire(backend_url: str) -> None:
         assert (await store.tracking.apply(write(event(T0, "e1")))).accepted == 1
     finally:
         await store.close()
+
+
+async def test_recent_items_keep_the_latest_in_order(store: Store) -> None:
+    views = [event(T0 + n, f"e{n}", item=f"i{n}") for n in range(25)]
+    views.append(event(T0 + 30, "search", item="i99", fields=(), trend=0.0, recent=False))
+    await store.tracking.apply(write(*views))
+    await store.tracking.apply(write(event(T0 + 40, "dup", item="i3")))
+    await store.tracking.apply(write(event(T0 + 40, "dup", item="i3")))
+    raw = await store.tracking.profile("sess-0001")
+    assert raw.recent == (*tuple(f"i{n}" for n in range(6, 25)), "i3")
+
+
+async def test_the_interaction_log_keeps_counted_events_for_training(store: Store) -> None:
+    await store.tracking.apply(write(event(T0, "e1", item="a"), event(T0 + 1, "e2", item="b", kind="add_to_cart")))
+    await store.tracking.apply(write(event(T0 + 2, "e1", item="a")))
+    await store.tracking.apply(write(event(T0 + 3, "e3", item="c"), session="sess-0002", customer="c9"))
+    logged = [(i.user, i.session_id, i.item_id, i.kind, i.ts) async for i in store.tracking.interactions()]
+    assert logged == [
+        ("session:sess-0001", "sess-0001", "a", "product_view", T0),
+        ("session:sess-0001", "sess-0001", "b", "add_to_cart", T0 + 1),
+        ("c9", "sess-0002", "c", "product_view", T0 + 3),
+    ]

@@ -7,13 +7,13 @@ import pytest
 
 from personalize.settings import TrendingSettings
 from personalize.store.memory import MemoryTracking
-from personalize.store.protocols import DecayConfig
+from personalize.store.protocols import TrackingConfig
 from personalize.tracking import ScoredEvent, TrackingWrite
 from personalize.trending_cache import TrendingCache
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000_000
-CONFIG = DecayConfig(
+CONFIG = TrackingConfig(
     session_half_life_ms=1,
     customer_half_life_ms=1,
     trend_half_life_ms=86_400_000,
@@ -35,7 +35,7 @@ class CountingTracking(MemoryTracking):
 
 
 async def view(store: MemoryTracking, item: str, weight: float) -> None:
-    event = ScoredEvent(None, NOW, 0.0, (), weight, item, ("",))
+    event = ScoredEvent(None, "product_view", NOW, 0.0, (), weight, item, ("",), False)
     await store.apply(TrackingWrite("s1", None, NOW, (event,)))
 
 
