@@ -26,6 +26,8 @@ from recommenders.rules import AssociationRules
 from recommenders.sessions import SessionRecommender
 
 Progress = Callable[[str], None]
+TRAINING_STEPS = 4
+"""Calls ``train`` makes to its progress callback: model selection, collaborative, sessions, rules."""
 ARTIFACT_FORMAT = 1
 
 

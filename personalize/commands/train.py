@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from tqdm import tqdm
 
 from personalize.settings import load_settings
-from personalize.training import TrainingData, from_exports, from_log, from_rows, iter_lines, train
+from personalize.training import TRAINING_STEPS, TrainingData, from_exports, from_log, from_rows, iter_lines, train
 from recommenders.evaluation import Row
 
 
@@ -41,7 +42,13 @@ def run(args: argparse.Namespace) -> int:
         print("personalize train: give --events/--orders, --interactions, --store or --demo", file=sys.stderr)
         return 2
     models_dir = args.models_dir or Path(settings.models_dir)
-    manifest = train(data, models_dir, rules_min_count=args.rules_min_count, progress=_say)
+    with tqdm(total=TRAINING_STEPS, desc="training", unit=" step", file=sys.stderr, disable=None) as bar:
+
+        def advance(message: str) -> None:
+            bar.set_postfix_str(message, refresh=False)
+            bar.update(1)
+
+        manifest = train(data, models_dir, rules_min_count=args.rules_min_count, progress=advance)
     print(msgspec.json.format(msgspec.json.encode(manifest)).decode())
     print(f"personalize train: wrote {models_dir / manifest.version}", file=sys.stderr)
     return 0
