@@ -14,14 +14,19 @@ from litestar.openapi import OpenAPIConfig
 
 from personalize.api.admin import AdminController
 from personalize.api.catalog import CatalogController
+from personalize.api.coupons import CouponsController
+from personalize.api.customers import customer_loyalty
 from personalize.api.events import track_events
 from personalize.api.health import healthz, metrics, readyz
+from personalize.api.orders import OrdersController
 from personalize.api.pages import page_view
+from personalize.api.segments import SegmentsController
 from personalize.api.sessions import session_profile
 from personalize.demo import load_demo_if_empty, train_demo_if_untrained
 from personalize.errors import EXCEPTION_HANDLERS
 from personalize.observability import RequestObserver
 from personalize.runtime import Runtime
+from personalize.segmentation import segment_periodically
 from personalize.settings import Settings
 from personalize.store.protocols import Store
 
@@ -47,7 +52,20 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
         else None
     )
     return Litestar(
-        route_handlers=[catalog, AdminController, track_events, page_view, session_profile, healthz, readyz, metrics],
+        route_handlers=[
+            OrdersController,
+            CouponsController,
+            SegmentsController,
+            customer_loyalty,
+            catalog,
+            AdminController,
+            track_events,
+            page_view,
+            session_profile,
+            healthz,
+            readyz,
+            metrics,
+        ],
         state=State({"runtime": runtime}),
         lifespan=[_lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -73,6 +91,8 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await runtime.refresh_catalog()
     await runtime.reload_models()
     runtime.start_refresher()
+    if settings.segments.every_hours > 0:
+        runtime.start_task(segment_periodically(runtime))
     try:
         yield
     finally:

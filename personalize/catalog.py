@@ -184,6 +184,8 @@ class CatalogIndex:
         self.by_category_brand = {key: sorted(ids, key=newest_first) for key, ids in by_category_brand.items()}
         """Item ids of each (category level, brand), newest first."""
         self._bands = {item.item_id: self._band(item) for item in self.items.values()}
+        self.by_price = sorted((item.price, item.item_id) for item in self.items.values() if item.in_stock)
+        """In-stock items as (price, id), cheapest first."""
 
     def _newest_first(self, item_id: str) -> tuple[int, str]:
         return -self.items[item_id].created_at_ms, item_id

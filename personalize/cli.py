@@ -52,10 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     fixtures.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     fixtures.set_defaults(run=_fixtures)
 
-    from personalize.commands import evaluate, train
+    from personalize.commands import evaluate, import_orders, segments, train
 
     train.add_parser(commands)
     evaluate.add_parser(commands)
+    import_orders.add_parser(commands)
+    segments.add_parser(commands)
     return parser
 
 
@@ -136,7 +138,7 @@ def _progress(title: str) -> Iterator[Callable[[str, int], None]]:
     """A progress bar on stderr (quiet when stderr is not a terminal)."""
     from tqdm import tqdm
 
-    with tqdm(desc=title, unit=" events", file=sys.stderr, disable=None) as bar:
+    with tqdm(desc=title, unit=" records", file=sys.stderr, disable=None) as bar:
         yield lambda _kind, count: bar.update(count)
 
 

@@ -93,7 +93,8 @@ async def train_demo_if_untrained(runtime: Runtime, progress: Callable[[str], No
 
 
 async def load_demo(runtime: Runtime, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Load the demo catalog and browsing history; returns counts per kind."""
+    """Load the demo catalog, browsing history and order history (through the ledger, so the demo's
+    customers have tiers and points); returns counts per kind."""
     dir_ = runtime.settings.fixtures_dir
     items = [
         to_item(msgspec.json.decode(line, type=ItemIn), runtime.settings.currency)
@@ -112,8 +113,27 @@ async def load_demo(runtime: Runtime, progress: Callable[[str, int], None] | Non
         loaded += await _replay(runtime, session_id, customer_id, batch, shift)
         if progress:
             progress("events", len(batch))
-    log.info("demo store loaded: %d items, %d events", len(items), loaded)
-    return {"items": len(items), "events": loaded}
+    orders = await _replay_orders(runtime, fixture_lines(dir_, "orders"), shift, progress)
+    log.info("demo store loaded: %d items, %d events, %d orders", len(items), loaded, orders)
+    return {"items": len(items), "events": loaded, "orders": orders}
+
+
+async def _replay_orders(
+    runtime: Runtime, lines: Iterable[bytes], shift: int, progress: Callable[[str, int], None] | None
+) -> int:
+    from personalize.loyalty import OrderIn, complete_order
+
+    applied = 0
+    for line in lines:
+        order = msgspec.json.decode(line, type=OrderIn)
+        completed = (
+            order.completed_at if isinstance(order.completed_at, int) else int(order.completed_at.timestamp() * 1000)
+        )
+        shifted = msgspec.structs.replace(order, completed_at=completed + shift)
+        applied += not (await complete_order(runtime, shifted, completed + shift)).duplicate
+        if progress:
+            progress("orders", 1)
+    return applied
 
 
 async def _replay(

@@ -7,7 +7,9 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from personalize import identity
 from personalize.catalog import CatalogIndex
@@ -33,7 +35,7 @@ class Runtime:
         self.metrics = Metrics()
         self.identity_secret = settings.identity_secret or secrets.token_hex(32)
         self.models: ModelSet | None = None
-        self._refresher: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def customer_from(self, token: str | None) -> str | None:
         """The customer id of a valid signed token; anonymous (``None``) otherwise."""
@@ -57,9 +59,18 @@ class Runtime:
             self.models = loaded
         return loaded
 
+    async def segment_of(self, customer_id: str) -> str | None:
+        """The customer's segment in the live segmentation run."""
+        record = await self.store.segments.of(customer_id)
+        return record.segment if record else None
+
     def start_refresher(self) -> None:
         """Poll the catalog version in the background (other processes may change the catalog)."""
-        self._refresher = asyncio.create_task(self._refresh_forever())
+        self.start_task(self._refresh_forever())
+
+    def start_task(self, job: Coroutine[Any, Any, None]) -> None:
+        """Run a background job until :meth:`close`."""
+        self._tasks.append(asyncio.create_task(job))
 
     async def _refresh_forever(self) -> None:
         while True:
@@ -70,9 +81,9 @@ class Runtime:
                 log.warning("catalog refresh failed: %s", exc)
 
     async def close(self) -> None:
-        """Stop the refresher and release the store."""
-        if self._refresher is not None:
-            self._refresher.cancel()
+        """Stop the background jobs and release the store."""
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+                await task
         await self.store.close()

@@ -18,6 +18,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from loyalty_nudges.program import LoyaltyProgram
+from loyalty_nudges.segments import DEFAULT_RULES, SegmentPolicy, SegmentRule, validate_rules
+
 PositiveFloat = Annotated[float, Meta(gt=0)]
 Weight = Annotated[float, Meta(ge=-1000, le=1000)]
 
@@ -106,6 +109,20 @@ class RecommendationSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields
     """Complete the look: for an item in ``<root>/<leaf>``, the leaves under the same root that complete it."""
 
 
+class SegmentSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """RFM segmentation (DOMAIN.md "Segments"): the named map marketers may edit, and how often it runs."""
+
+    rules: tuple[SegmentRule, ...] = DEFAULT_RULES
+    """Named segments by regex over the two-digit R,F code; the first match wins."""
+    policy: SegmentPolicy = msgspec.field(default_factory=SegmentPolicy)
+    """Win-back multiples and store-gap fallbacks, price-sensitivity weights."""
+    every_hours: Annotated[float, Meta(ge=0, le=24 * 31)] = 24.0
+    """How often a server recomputes segments (one process of many does it); 0 turns the job off."""
+
+    def __post_init__(self) -> None:
+        validate_rules(self.rules)
+
+
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Everything the server reads at start. Each field's default is the value used when unset."""
 
@@ -144,6 +161,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     tracking: TrackingSettings = msgspec.field(default_factory=TrackingSettings)
     trending: TrendingSettings = msgspec.field(default_factory=TrendingSettings)
     recommendations: RecommendationSettings = msgspec.field(default_factory=RecommendationSettings)
+    loyalty: LoyaltyProgram = msgspec.field(default_factory=LoyaltyProgram)
+    segments: SegmentSettings = msgspec.field(default_factory=SegmentSettings)
 
     def __post_init__(self) -> None:
         if not re.match(r"^(memory://|rediss?://)", self.store_url):

@@ -122,6 +122,7 @@ def make_settings(**overrides: Any) -> Settings:
         "PZ_IDENTITY_SECRET": IDENTITY_SECRET,
         "PZ_ACCESS_LOG": "false",
         "PZ_MODELS_DIR": NO_MODELS,
+        "PZ_SEGMENTS__EVERY_HOURS": "0",
     }
     env.update({f"PZ_{key.upper()}": str(value) for key, value in overrides.items()})
     return load_settings(env, config_path="")

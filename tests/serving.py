@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,28 +31,28 @@ def running_server(*args: str, env: dict[str, str] | None = None, timeout: float
         "PZ_IDENTITY_SECRET": IDENTITY_SECRET,
         "PZ_ACCESS_LOG": "false",
         "PZ_MODELS_DIR": NO_MODELS,
+        "PZ_SEGMENTS__EVERY_HOURS": "0",
         **(env or {}),
     }
     environ.pop("PZ_CONFIG", None)
     command = [*personalize_command(), "serve", "--port", str(port), *args]
-    process = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: _ready(base) or process.poll() is not None, timeout, f"{' '.join(command)} ready")
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"server exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}"
-            )
-        yield base
-    finally:
-        process.terminate()
+    # the server's output goes to a file: an undrained pipe would fill up and stall the server
+    with tempfile.TemporaryFile(mode="w+") as output:
+        process = subprocess.Popen(command, env=environ, stdout=output, stderr=subprocess.STDOUT, text=True)
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
+            wait_until(lambda: _ready(base) or process.poll() is not None, timeout, f"{' '.join(command)} ready")
+            if process.poll() is not None:
+                output.seek(0)
+                raise RuntimeError(f"server exited with {process.returncode}: {output.read()[-3000:]}")
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def _ready(base: str) -> bool:

@@ -8,14 +8,16 @@ from litestar.params import JSONBody
 
 from personalize.clock import now_ms
 from personalize.errors import ApiError
-from personalize.tracking import EventBatch, TrackingWrite, TrackResult, score_events
+from personalize.loyalty import record_engagement
+from personalize.tracking import EventBatch, TrackingWrite, TrackResult, event_type, score_events
 
 
 @post("/v1/events", status_code=202, tags=["tracking"])
 async def track_events(data: JSONBody[EventBatch], state: State) -> TrackResult:
     """Record a batch of events for a session (202). Events repeating an ``event_id`` already sent for this
     session are counted once; events naming items the catalog lacks are kept out of profiles and trending.
-    A valid ``customer_token`` links the session to the customer, whose long-term profile learns too."""
+    A valid ``customer_token`` links the session to the customer, whose long-term profile learns too and whose
+    engagement score moves (capped per day; never points, spend or tier)."""
     runtime = state.runtime
     limit = runtime.settings.tracking.max_events_per_call
     if len(data.events) > limit:
@@ -24,6 +26,9 @@ async def track_events(data: JSONBody[EventBatch], state: State) -> TrackResult:
     scored, unknown = score_events(data.events, runtime.catalog, runtime.settings, now)
     customer_id = runtime.customer_from(data.customer_token)
     applied = await runtime.store.tracking.apply(TrackingWrite(data.session_id, customer_id, now, tuple(scored)))
+    if customer_id and applied.duplicates == 0:
+        # a batch with any re-delivered event moves no engagement: never count a browser's event twice
+        await record_engagement(runtime, customer_id, [event_type(event) for event in data.events], now)
     runtime.metrics.events.labels("accepted").inc(applied.accepted)
     runtime.metrics.events.labels("duplicate").inc(applied.duplicates)
     return TrackResult(accepted=applied.accepted, duplicates=applied.duplicates, unknown_items=unknown)

@@ -6,8 +6,11 @@ from litestar import post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
+from loyalty_nudges.ledger import Ledger
 from personalize.clock import now_ms
 from personalize.composition import PageState, compose
+from personalize.loyalty import state_of
+from personalize.nudges import next_tier_nudge
 from personalize.pages import CustomerSummary, PageRequest, PageResponse, new_session_id, placements_for
 from personalize.profiles import merged_scores
 from personalize.runtime import Runtime
@@ -27,12 +30,28 @@ async def page_view(data: JSONBody[PageRequest], state: State) -> PageResponse:
     raw = await runtime.store.tracking.profile(session_id)
     scores = merged_scores(raw, runtime.decay, runtime.settings.tracking.customer_profile_weight, now)
     page = PageState(runtime, data, customer_id or raw.customer_id, scores, raw.recent, now)
+    ledger = await runtime.store.ledger.ledger(customer_id) if customer_id else None
+    # the nudge picks its gap-fillers first; the placements then leave them out (no item twice on a page)
+    nudges = next_tier_nudge(page, ledger) if customer_id and data.page.type == "cart" else []
+    page.blocked.update(item.item_id for nudge in nudges for item in nudge.items)
     return PageResponse(
         session_id=session_id,
-        customer=CustomerSummary(id=customer_id) if customer_id else None,
+        customer=await _customer(runtime, customer_id, ledger, now) if customer_id else None,
         banners=[],
         recommendations=await compose(page, placements_for(data), data.limit),
-        nudges=[],
+        nudges=nudges,
+    )
+
+
+async def _customer(runtime: Runtime, customer_id: str, ledger: Ledger | None, now: int) -> CustomerSummary:
+    state = state_of(runtime, ledger or Ledger(customer_id=customer_id), now, await runtime.segment_of(customer_id))
+    return CustomerSummary(
+        id=customer_id,
+        tier=state.tier,
+        discount_pct=state.discount_pct,
+        points=state.points,
+        qualifying_spend=state.qualifying_spend,
+        segment=state.segment,
     )
 
 

@@ -12,9 +12,23 @@ import heapq
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
+from loyalty_nudges.coupons import Campaign, Coupon
+from loyalty_nudges.ledger import Ledger, StoredOrder
 from personalize.catalog import Item, category_levels
-from personalize.store.protocols import Applied, Interaction, RawProfile, RawScores, TrackingConfig
+from personalize.store.protocols import (
+    Applied,
+    CouponDecide,
+    Decide,
+    Interaction,
+    LedgerChange,
+    RawProfile,
+    RawScores,
+    SegmentRecord,
+    SegmentRun,
+    TrackingConfig,
+)
 from personalize.tracking import ScoredEvent, TrackingWrite
 from recommenders import decay
 
@@ -212,13 +226,120 @@ class MemoryTracking:
         self._sweep_at = max(_SWEEP_EVERY, 2 * (len(self._seen) + len(self._sessions)))
 
 
+class MemoryLedger:
+    """Ledgers, orders and totals in dicts; ``decide`` runs between no awaits, so a transaction is atomic."""
+
+    def __init__(self) -> None:
+        self._ledgers: dict[str, Ledger] = {}
+        self._orders: dict[str, StoredOrder] = {}
+        self._totals: dict[str, int] = {}
+
+    async def transact(self, customer_id: str, order_id: str | None, decide: Decide) -> LedgerChange:
+        change = decide(self._ledgers.get(customer_id), self._orders.get(order_id) if order_id else None)
+        if change.ledger is not None:
+            self._ledgers[customer_id] = change.ledger
+        if change.order is not None:
+            self._orders[change.order.order_id] = change.order
+        for key, delta in change.totals.items():
+            self._totals[key] = self._totals.get(key, 0) + delta
+        return change
+
+    async def ledger(self, customer_id: str) -> Ledger | None:
+        return self._ledgers.get(customer_id)
+
+    async def order(self, order_id: str) -> StoredOrder | None:
+        return self._orders.get(order_id)
+
+    async def totals(self) -> dict[str, int]:
+        return dict(self._totals)
+
+    async def ledgers(self) -> AsyncIterator[Ledger]:
+        for ledger in list(self._ledgers.values()):
+            yield ledger
+
+
+class MemorySegments:
+    """The live run as one immutable tuple of dicts, swapped by one assignment."""
+
+    def __init__(self) -> None:
+        self._live: tuple[SegmentRun, dict[str, SegmentRecord], dict[str, list[str]]] | None = None
+
+    async def replace(self, as_of_ms: int, records: Sequence[SegmentRecord]) -> SegmentRun:
+        by_id = {record.customer_id: record for record in records}
+        members: dict[str, list[str]] = {}
+        for customer_id in sorted(by_id):
+            members.setdefault(by_id[customer_id].segment, []).append(customer_id)
+        version = self._live[0].version + 1 if self._live else 1
+        run = SegmentRun(version=version, as_of_ms=as_of_ms, counts={name: len(ids) for name, ids in members.items()})
+        self._live = (run, by_id, members)
+        return run
+
+    async def current(self) -> SegmentRun | None:
+        return self._live[0] if self._live else None
+
+    async def of(self, customer_id: str) -> SegmentRecord | None:
+        return self._live[1].get(customer_id) if self._live else None
+
+    async def members(self, segment: str, cursor: str | None, limit: int) -> tuple[list[SegmentRecord], str | None]:
+        if not self._live:
+            return [], None
+        ids = self._live[2].get(segment, [])
+        start = bisect.bisect_right(ids, cursor) if cursor else 0
+        page = ids[start : start + limit]
+        more = start + limit < len(ids)
+        return [self._live[1][i] for i in page], (page[-1] if more and page else None)
+
+
+class MemoryCoupons:
+    """Campaigns and codes in dicts; each method runs without awaiting, so each is atomic."""
+
+    def __init__(self) -> None:
+        self._campaigns: dict[str, Campaign] = {}
+        self._coupons: dict[str, Coupon] = {}
+        self._by_customer: dict[str, list[str]] = {}
+
+    async def add_campaign(self, campaign: Campaign) -> bool:
+        if campaign.campaign_id in self._campaigns:
+            return False
+        self._campaigns[campaign.campaign_id] = campaign
+        return True
+
+    async def campaign(self, campaign_id: str) -> Campaign | None:
+        return self._campaigns.get(campaign_id)
+
+    async def add_codes(self, coupons: Sequence[Coupon]) -> list[str]:
+        taken = [c.code for c in coupons if c.code in self._coupons]
+        for coupon in coupons:
+            if coupon.code not in self._coupons:
+                self._coupons[coupon.code] = coupon
+                if coupon.customer_id:
+                    self._by_customer.setdefault(coupon.customer_id, []).append(coupon.code)
+        return taken
+
+    async def coupon(self, code: str) -> Coupon | None:
+        return self._coupons.get(code)
+
+    async def transact(self, code: str, decide: CouponDecide) -> Any:
+        updated, result = decide(self._coupons.get(code))
+        if updated is not None:
+            self._coupons[code] = updated
+        return result
+
+    async def for_customer(self, customer_id: str) -> list[Coupon]:
+        return [self._coupons[code] for code in self._by_customer.get(customer_id, [])]
+
+
 class MemoryStore:
     """The ``memory://`` backend."""
 
     def __init__(self, config: TrackingConfig) -> None:
         self.catalog = MemoryCatalog()
         self.tracking = MemoryTracking(config)
+        self.ledger = MemoryLedger()
+        self.segments = MemorySegments()
+        self.coupons = MemoryCoupons()
         self._claimed: set[str] = set()
+        self._leases: dict[str, float] = {}
 
     async def ping(self) -> bool:
         return True
@@ -227,6 +348,13 @@ class MemoryStore:
         if name in self._claimed:
             return False
         self._claimed.add(name)
+        return True
+
+    async def lease(self, name: str, seconds: float) -> bool:
+        now = time.monotonic()
+        if self._leases.get(name, 0.0) > now:
+            return False
+        self._leases[name] = now + seconds
         return True
 
     async def close(self) -> None:

@@ -12,11 +12,13 @@ Exceptions::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Protocol
 
 import msgspec
 
+from loyalty_nudges.coupons import Campaign, Coupon
+from loyalty_nudges.ledger import Ledger, StoredOrder
 from personalize.catalog import Item
 from personalize.tracking import TrackingWrite
 
@@ -129,6 +131,115 @@ class TrackingStore(Protocol):
         ...
 
 
+class LedgerChange(msgspec.Struct, frozen=True, kw_only=True):
+    """What a ledger transaction writes: the new ledger and/or order (``None`` = leave as is), counter deltas
+    for the totals (``customers``, ``orders``, ``lifetime_minor``, ``tier:<name>``), and the caller's result."""
+
+    ledger: Ledger | None = None
+    order: StoredOrder | None = None
+    totals: dict[str, int] = msgspec.field(default_factory=dict)
+    result: Any = None
+
+
+Decide = Callable[[Ledger | None, StoredOrder | None], LedgerChange]
+"""Pure: given the current ledger and order, what to write. May run more than once (optimistic retries)."""
+
+
+class LedgerStore(Protocol):
+    """Customers' loyalty ledgers, applied orders (the idempotency record) and running totals."""
+
+    async def transact(self, customer_id: str, order_id: str | None, decide: Decide) -> LedgerChange:
+        """Atomically read the customer's ledger and the order, call ``decide`` and write what it returns,
+        together with the totals; concurrent transactions on the same customer or order serialise."""
+        ...
+
+    async def ledger(self, customer_id: str) -> Ledger | None:
+        """One customer's ledger."""
+        ...
+
+    async def order(self, order_id: str) -> StoredOrder | None:
+        """One applied order."""
+        ...
+
+    async def totals(self) -> dict[str, int]:
+        """The running totals."""
+        ...
+
+    def ledgers(self) -> AsyncIterator[Ledger]:
+        """Every customer's ledger (for segmentation and exports)."""
+        ...
+
+
+class SegmentRecord(msgspec.Struct, frozen=True, array_like=True):
+    """A customer's segment as of the last segmentation run."""
+
+    customer_id: str
+    segment: str
+    rfm: str
+    winback_stage: int
+    price_sensitivity: int
+
+
+class SegmentRun(msgspec.Struct, frozen=True, kw_only=True):
+    """Which segmentation is live: its analysis date and the count per segment."""
+
+    version: int
+    as_of_ms: int
+    counts: dict[str, int]
+
+
+class SegmentStore(Protocol):
+    """The latest segmentation, replaced whole so readers never see two runs mixed."""
+
+    async def replace(self, as_of_ms: int, records: Sequence[SegmentRecord]) -> SegmentRun:
+        """Store a complete run and make it the live one in one step; the previous run is dropped."""
+        ...
+
+    async def current(self) -> SegmentRun | None:
+        """The live run, if any."""
+        ...
+
+    async def of(self, customer_id: str) -> SegmentRecord | None:
+        """A customer's record in the live run."""
+        ...
+
+    async def members(self, segment: str, cursor: str | None, limit: int) -> tuple[list[SegmentRecord], str | None]:
+        """Customers of a segment in id order after ``cursor``; and the next cursor, ``None`` at the end."""
+        ...
+
+
+CouponDecide = Callable[[Coupon | None], tuple[Coupon | None, Any]]
+"""Pure: given the stored coupon, the coupon to write (``None``: no write) and the caller's result."""
+
+
+class CouponStore(Protocol):
+    """Campaigns and their single-use codes; a code, once stored, is never stored again."""
+
+    async def add_campaign(self, campaign: Campaign) -> bool:
+        """Store a campaign unless its id exists; whether it was stored."""
+        ...
+
+    async def campaign(self, campaign_id: str) -> Campaign | None:
+        """One campaign."""
+        ...
+
+    async def add_codes(self, coupons: Sequence[Coupon]) -> list[str]:
+        """Store each coupon whose code is new; returns the codes that already existed (not stored)."""
+        ...
+
+    async def coupon(self, code: str) -> Coupon | None:
+        """One coupon by its normalised code."""
+        ...
+
+    async def transact(self, code: str, decide: CouponDecide) -> Any:
+        """Atomically read a coupon, decide, write: concurrent redemptions of one code serialise."""
+        ...
+
+    async def for_customer(self, customer_id: str) -> list[Coupon]:
+        """Coupons assigned to a customer."""
+        ...
+
+
 class Store(Protocol):
     """One backend: its concerns plus lifecycle."""
 
@@ -142,12 +253,31 @@ class Store(Protocol):
         """Profiles, trending and de-duplication."""
         ...
 
+    @property
+    def ledger(self) -> LedgerStore:
+        """Loyalty ledgers and orders."""
+        ...
+
+    @property
+    def segments(self) -> SegmentStore:
+        """The live customer segmentation."""
+        ...
+
+    @property
+    def coupons(self) -> CouponStore:
+        """Coupon campaigns and codes."""
+        ...
+
     async def ping(self) -> bool:
         """Whether the backend answers."""
         ...
 
     async def claim_once(self, name: str) -> bool:
         """True for exactly one caller across all processes sharing the store (e.g. who loads the demo)."""
+        ...
+
+    async def lease(self, name: str, seconds: float) -> bool:
+        """True for one caller per ``seconds`` across all processes (e.g. who runs a periodic job now)."""
         ...
 
     async def close(self) -> None:

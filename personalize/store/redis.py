@@ -15,10 +15,21 @@ Keys (all under ``pz:``)::
     pz:trend:keys                 set    every trending zset (for rebasing)
     pz:trend:all, pz:trend:cat:{path}    zset item id → scaled score
     pz:log:interactions           stream user, item, kind, ts of every counted event (capped)
+    pz:ledger:{customer id}       string msgpack Ledger
+    pz:ledger:ids                 set    every customer with a ledger
+    pz:order:{order id}           string msgpack StoredOrder (the idempotency record of an order)
+    pz:totals                     hash   running totals (customers, orders, lifetime_minor, tier:<name>)
+    pz:segments:live, pz:segments:{version}:of, pz:segments:{version}:members:{name}   segmentation runs
+    pz:campaign:{id}              string msgpack Campaign
+    pz:coupon:{code}              string msgpack Coupon (never deleted: codes are unique forever)
+    pz:coupons:of:{customer id}   set    codes assigned to a customer
 
 Atomicity: a tracking batch is one Lua script (seen-checks, profile and trend increments, TTLs), so
 two workers delivering the same events count them once and no reader sees half a batch. A catalog
-upsert is one MULTI transaction under WATCH (retried when another writer got there first).
+upsert is one MULTI transaction under WATCH (retried when another writer got there first), and so is
+every ledger change: WATCH the customer's ledger and the order, decide in Python (pure ledger rules),
+MULTI/EXEC the writes and the totals; a concurrent writer makes EXEC fail and the decision is re-run on
+what it wrote, so an order posted twice at once counts once.
 """
 
 from __future__ import annotations
@@ -33,13 +44,20 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
+from loyalty_nudges.coupons import Campaign, Coupon
+from loyalty_nudges.ledger import Ledger, StoredOrder
 from personalize.catalog import Item, category_levels
 from personalize.store.memory import matches
 from personalize.store.protocols import (
     Applied,
+    CouponDecide,
+    Decide,
     Interaction,
+    LedgerChange,
     RawProfile,
     RawScores,
+    SegmentRecord,
+    SegmentRun,
     StoreUnavailable,
     TrackingConfig,
 )
@@ -352,6 +370,207 @@ def _parse_hash(flat: list[bytes]) -> tuple[RawScores | None, str | None]:
     return RawScores(epoch, {key: float(value) for key, value in pairs.items()}), customer_id
 
 
+_LEDGER = msgspec.msgpack.Decoder(Ledger)
+_ORDER = msgspec.msgpack.Decoder(StoredOrder)
+TOTALS = "pz:totals"
+LEDGER_IDS = "pz:ledger:ids"
+
+
+class RedisLedger:
+    """Ledgers and orders as msgpack strings, changed under WATCH/MULTI."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._r = client
+
+    async def transact(self, customer_id: str, order_id: str | None, decide: Decide) -> LedgerChange:
+        ledger_key = f"pz:ledger:{customer_id}"
+        order_key = f"pz:order:{order_id}" if order_id else None
+        watched = [ledger_key, *([order_key] if order_key else [])]
+        with _reachable():
+            async with self._r.pipeline(transaction=True) as pipe:
+                while True:
+                    try:
+                        await pipe.watch(*watched)
+                        raw = await pipe.mget(watched)
+                        ledger = _LEDGER.decode(raw[0]) if raw[0] else None
+                        order = _ORDER.decode(raw[1]) if order_key and raw[1] else None
+                        change = decide(ledger, order)
+                        pipe.multi()
+                        self._queue(pipe, ledger_key, change)
+                        await pipe.execute()
+                        return change
+                    except WatchError:
+                        continue
+
+    @staticmethod
+    def _queue(pipe: Any, ledger_key: str, change: LedgerChange) -> None:
+        if change.ledger is not None:
+            pipe.set(ledger_key, _ITEM_ENCODER.encode(change.ledger))
+            pipe.sadd(LEDGER_IDS, change.ledger.customer_id)
+        if change.order is not None:
+            pipe.set(f"pz:order:{change.order.order_id}", _ITEM_ENCODER.encode(change.order))
+        for key, delta in change.totals.items():
+            pipe.hincrby(TOTALS, key, delta)
+
+    async def ledger(self, customer_id: str) -> Ledger | None:
+        with _reachable():
+            raw = await self._r.get(f"pz:ledger:{customer_id}")
+        return _LEDGER.decode(raw) if raw else None
+
+    async def order(self, order_id: str) -> StoredOrder | None:
+        with _reachable():
+            raw = await self._r.get(f"pz:order:{order_id}")
+        return _ORDER.decode(raw) if raw else None
+
+    async def totals(self) -> dict[str, int]:
+        with _reachable():
+            raw = await self._r.hgetall(TOTALS)
+        return {key.decode(): int(value) for key, value in raw.items()}
+
+    async def ledgers(self) -> AsyncIterator[Ledger]:
+        with _reachable():
+            async for batch in _chunks(self._r.sscan_iter(LEDGER_IDS, count=1000), 500):
+                for raw in await self._r.mget([f"pz:ledger:{cid.decode()}" for cid in batch]):
+                    if raw:
+                        yield _LEDGER.decode(raw)
+
+
+async def _chunks(source: AsyncIterator[bytes], size: int) -> AsyncIterator[list[bytes]]:
+    batch: list[bytes] = []
+    async for value in source:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_SEGMENT = msgspec.msgpack.Decoder(SegmentRecord)
+_RUN = msgspec.msgpack.Decoder(SegmentRun)
+SEGMENTS_LIVE = "pz:segments:live"
+
+
+class RedisSegments:
+    """Each run under its own version's keys; the live pointer moves in one SET, then the old run goes."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._r = client
+
+    async def replace(self, as_of_ms: int, records: Sequence[SegmentRecord]) -> SegmentRun:
+        with _reachable():
+            version = int(await self._r.incr("pz:segments:version"))
+            previous = await self.current()
+            counts: dict[str, int] = {}
+            async with self._r.pipeline(transaction=False) as pipe:
+                for start in range(0, len(records), 5000):
+                    chunk = records[start : start + 5000]
+                    pipe.hset(
+                        f"pz:segments:{version}:of", mapping={r.customer_id: _ITEM_ENCODER.encode(r) for r in chunk}
+                    )
+                    for record in chunk:
+                        pipe.zadd(f"pz:segments:{version}:members:{record.segment}", {record.customer_id: 0})
+                        counts[record.segment] = counts.get(record.segment, 0) + 1
+                    await pipe.execute()
+            run = SegmentRun(version=version, as_of_ms=as_of_ms, counts=counts)
+            await self._r.set(SEGMENTS_LIVE, _ITEM_ENCODER.encode(run))
+            if previous is not None:
+                await self._drop(previous)
+        return run
+
+    async def _drop(self, run: SegmentRun) -> None:
+        keys = [f"pz:segments:{run.version}:of", *(f"pz:segments:{run.version}:members:{n}" for n in run.counts)]
+        await self._r.unlink(*keys)
+
+    async def current(self) -> SegmentRun | None:
+        with _reachable():
+            raw = await self._r.get(SEGMENTS_LIVE)
+        return _RUN.decode(raw) if raw else None
+
+    async def of(self, customer_id: str) -> SegmentRecord | None:
+        run = await self.current()
+        if run is None:
+            return None
+        with _reachable():
+            raw = await self._r.hget(f"pz:segments:{run.version}:of", customer_id)
+        return _SEGMENT.decode(raw) if raw else None
+
+    async def members(self, segment: str, cursor: str | None, limit: int) -> tuple[list[SegmentRecord], str | None]:
+        run = await self.current()
+        if run is None:
+            return [], None
+        with _reachable():
+            ids = await self._r.zrangebylex(
+                f"pz:segments:{run.version}:members:{segment}", f"({cursor}" if cursor else "-", "+", 0, limit + 1
+            )
+            page = [i.decode() for i in ids[:limit]]
+            raws = await self._r.hmget(f"pz:segments:{run.version}:of", page) if page else []
+        records = [_SEGMENT.decode(raw) for raw in raws if raw]
+        return records, (page[-1] if len(ids) > limit else None)
+
+
+_CAMPAIGN = msgspec.msgpack.Decoder(Campaign)
+_COUPON = msgspec.msgpack.Decoder(Coupon)
+
+
+class RedisCoupons:
+    """Codes stored with SET NX (a collision is reported, never overwritten); redemption under WATCH."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._r = client
+
+    async def add_campaign(self, campaign: Campaign) -> bool:
+        with _reachable():
+            return bool(
+                await self._r.set(f"pz:campaign:{campaign.campaign_id}", _ITEM_ENCODER.encode(campaign), nx=True)
+            )
+
+    async def campaign(self, campaign_id: str) -> Campaign | None:
+        with _reachable():
+            raw = await self._r.get(f"pz:campaign:{campaign_id}")
+        return _CAMPAIGN.decode(raw) if raw else None
+
+    async def add_codes(self, coupons: Sequence[Coupon]) -> list[str]:
+        with _reachable():
+            async with self._r.pipeline(transaction=False) as pipe:
+                for coupon in coupons:
+                    pipe.set(f"pz:coupon:{coupon.code}", _ITEM_ENCODER.encode(coupon), nx=True)
+                stored = await pipe.execute()
+                for coupon, ok in zip(coupons, stored, strict=True):
+                    if ok and coupon.customer_id:
+                        pipe.sadd(f"pz:coupons:of:{coupon.customer_id}", coupon.code)
+                await pipe.execute()
+        return [coupon.code for coupon, ok in zip(coupons, stored, strict=True) if not ok]
+
+    async def coupon(self, code: str) -> Coupon | None:
+        with _reachable():
+            raw = await self._r.get(f"pz:coupon:{code}")
+        return _COUPON.decode(raw) if raw else None
+
+    async def transact(self, code: str, decide: CouponDecide) -> Any:
+        key = f"pz:coupon:{code}"
+        with _reachable():
+            async with self._r.pipeline(transaction=True) as pipe:
+                while True:
+                    try:
+                        await pipe.watch(key)
+                        raw = await pipe.get(key)
+                        updated, result = decide(_COUPON.decode(raw) if raw else None)
+                        pipe.multi()
+                        if updated is not None:
+                            pipe.set(key, _ITEM_ENCODER.encode(updated))
+                        await pipe.execute()
+                        return result
+                    except WatchError:
+                        continue
+
+    async def for_customer(self, customer_id: str) -> list[Coupon]:
+        with _reachable():
+            codes = await self._r.smembers(f"pz:coupons:of:{customer_id}")
+            raws = await self._r.mget([f"pz:coupon:{c.decode()}" for c in codes]) if codes else []
+        return [_COUPON.decode(raw) for raw in raws if raw]
+
+
 class RedisStore:
     """The ``redis://`` backend; one connection pool per process."""
 
@@ -359,6 +578,9 @@ class RedisStore:
         self._client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         self.catalog = RedisCatalog(self._client)
         self.tracking = RedisTracking(self._client, config)
+        self.ledger = RedisLedger(self._client)
+        self.segments = RedisSegments(self._client)
+        self.coupons = RedisCoupons(self._client)
 
     async def ping(self) -> bool:
         try:
@@ -369,6 +591,10 @@ class RedisStore:
     async def claim_once(self, name: str) -> bool:
         with _reachable():
             return bool(await self._client.set(f"pz:claim:{name}", "1", nx=True))
+
+    async def lease(self, name: str, seconds: float) -> bool:
+        with _reachable():
+            return bool(await self._client.set(f"pz:lease:{name}", "1", nx=True, px=max(1, int(seconds * 1000))))
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,38 @@ def test_a_bad_start_fails_fast_and_says_why(args: list[str], words: str) -> Non
     result = subprocess.run([*personalize_command(), "serve", *args], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert words in result.stderr
+
+
+def test_50_concurrent_deliveries_of_one_order_to_two_processes_count_once(redis_url: str) -> None:
+    body = {
+        "order_id": "o-race",
+        "customer_id": "racer",
+        "items": [{"item_id": "x", "quantity": 1, "price": 4100}],
+        "total": 4100,
+        "currency": "USD",
+        "completed_at": "2026-11-20T10:00:00Z",
+    }
+    with (
+        running_server("--store", redis_url, "--no-demo") as first,
+        running_server("--store", redis_url, "--no-demo") as second,
+    ):
+        bases = [first, second]
+
+        def deliver(n: int) -> dict[str, Any]:
+            response = httpx.post(f"{bases[n % 2]}/v1/orders", json=body, headers=AUTH, timeout=30)
+            assert response.status_code == 200, response.text
+            return dict(response.json())
+
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            results = list(pool.map(deliver, range(50)))
+        stats = httpx.get(f"{first}/v1/admin/stats", headers=AUTH).json()
+        loyalty = httpx.get(f"{second}/v1/customers/racer/loyalty", headers=AUTH).json()
+    assert sum(not r["duplicate"] for r in results) == 1
+    assert {r["loyalty"]["tier"] for r in results} == {"bronze"}
+    assert (stats["orders"], stats["customers"], stats["lifetime_spend"], stats["per_tier"]["bronze"]) == (
+        1,
+        1,
+        4100.0,
+        1,
+    )
+    assert (loyalty["lifetime_spend"], loyalty["points"], loyalty["orders"]) == (4100.0, 4100, 1)

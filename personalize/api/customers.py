@@ -1,0 +1,26 @@
+"""``/v1/customers``: a customer's loyalty standing (server key)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import get
+from litestar.datastructures import State
+from litestar.params import PathParameter
+
+from personalize.api.auth import require_api_key
+from personalize.clock import now_ms
+from personalize.errors import ApiError
+from personalize.loyalty import LoyaltyState, state_of
+
+
+@get("/v1/customers/{customer_id:str}/loyalty", guards=[require_api_key], tags=["loyalty"])
+async def customer_loyalty(customer_id: Annotated[str, PathParameter(max_length=100)], state: State) -> LoyaltyState:
+    """Tier, qualifying and lifetime spend, spendable and pending points, engagement score, the next tier and
+    the amount still missing, the next points to expire, the RFM segment. 404 for a customer with no orders
+    or engagement yet."""
+    runtime = state.runtime
+    ledger = await runtime.store.ledger.ledger(customer_id)
+    if ledger is None:
+        raise ApiError(404, "not_found", f"no loyalty record for customer {customer_id!r}", "customer_id")
+    return state_of(runtime, ledger, now_ms(), await runtime.segment_of(customer_id))

@@ -1,0 +1,52 @@
+"""``personalize segments``: recompute the RFM segmentation of a store against an analysis date."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from personalize.clock import now_ms
+from personalize.settings import load_settings
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``segments``."""
+    parser = commands.add_parser("segments", help="recompute RFM segments, win-back stages and price sensitivity")
+    parser.add_argument("--store", help="the store to segment (PZ_STORE_URL; a shared one such as Redis)")
+    parser.add_argument("--as-of", help="analysis date, ISO 8601 (default: now), e.g. 1998-07-01")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the segmentation, store it as the live run, print the counts as JSON."""
+    as_of = _as_of(args.as_of) if args.as_of else now_ms()
+    counts = asyncio.run(_segment(args.store, as_of))
+    print(msgspec.json.encode({"as_of": datetime.fromtimestamp(as_of / 1000, tz=UTC), "counts": counts}).decode())
+    return 0
+
+
+def _as_of(text: str) -> int:
+    moment = datetime.fromisoformat(text)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+async def _segment(store_url: str | None, as_of_ms: int) -> dict[str, int]:
+    from personalize.runtime import Runtime
+    from personalize.segmentation import run_segmentation
+
+    settings = load_settings({**os.environ, "PZ_STORE_URL": store_url} if store_url else None)
+    if settings.store_url.startswith("memory://"):
+        print("personalize segments: a memory store lives inside its server; pass --store redis://…", file=sys.stderr)
+        raise SystemExit(2)
+    runtime = Runtime(settings)
+    try:
+        return dict((await run_segmentation(runtime, as_of_ms)).counts)
+    finally:
+        await runtime.close()

@@ -1,0 +1,95 @@
+"""Coupon campaigns and redemption over HTTP, on both backends."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from loyalty_nudges.coupons import ALPHABET
+from tests.api.conftest import AUTH
+
+
+def campaign(client: TestClient[Any], **body: Any) -> dict[str, Any]:
+    response = client.post("/v1/coupons/campaigns", json={"name": "test", **body}, headers=AUTH)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def redeem(client: TestClient[Any], code: str, order: str, customer: str) -> Any:
+    return client.post(f"/v1/coupons/{code}/redeem", json={"order_id": order, "customer_id": customer}, headers=AUTH)
+
+
+def engaged(client: TestClient[Any], customer: str, clicks: int) -> None:
+    from tests.api.test_loyalty_api import token
+
+    events = [{"type": "click", "item_id": "i0001", "event_id": f"{customer}-{n}"} for n in range(clicks)]
+    client.post("/v1/events", json={"session_id": f"s-{customer}", "customer_token": token(customer), "events": events})
+
+
+def test_engagement_bands_get_their_own_codes(client: TestClient[Any]) -> None:
+    engaged(client, "keen", 20)  # score 100
+    engaged(client, "mild", 14)  # score 70
+    engaged(client, "cold", 2)  # score 10
+    high = campaign(client, campaign_id="vip20", discount_pct=20, prefix="VIP20-", audience={"min_score": 90})
+    mid = campaign(client, campaign_id="vip15", discount_pct=15, audience={"min_score": 60, "max_score": 90})
+    assert (high["assigned"], mid["assigned"]) == (1, 1)
+    assert high["entropy_bits"] == 58.9
+    (code,) = high["sample"]
+    assert re.fullmatch(f"VIP20[{ALPHABET}]{{12}}", code)
+    coupon = client.get(f"/v1/coupons/{code.lower()[:4]}-{code[4:]}", headers=AUTH).json()
+    assert (coupon["customer_id"], coupon["discount_pct"], coupon["used_by_order"]) == ("keen", 20, None)
+    hours = (
+        time.mktime(time.strptime(coupon["expires_at"][:19], "%Y-%m-%dT%H:%M:%S"))
+        - time.mktime(time.strptime(coupon["valid_from"][:19], "%Y-%m-%dT%H:%M:%S"))
+    ) / 3600
+    assert hours == pytest.approx(48)
+
+
+def test_a_code_redeems_once_idempotently_and_refuses_with_reasons(client: TestClient[Any]) -> None:
+    issued = campaign(client, campaign_id="c1", discount_amount=15, audience={"customer_ids": ["ann"]}, unassigned=1)
+    assert (issued["codes_issued"], issued["assigned"]) == (2, 1)
+    code = issued["sample"][0]
+    assert redeem(client, code, "o1", "bob").json()["error"]["code"] == "coupon_not_yours"
+    ok = redeem(client, code, "o1", "ann")
+    assert (ok.status_code, ok.json()["used_by_order"], ok.json()["discount_amount"]) == (200, "o1", 15.0)
+    assert redeem(client, code, "o1", "ann").status_code == 200
+    used = redeem(client, code, "o2", "ann")
+    assert (used.status_code, used.json()["error"]["code"]) == (409, "coupon_used")
+    assert redeem(client, "NOPE234567", "o3", "ann").status_code == 404
+
+
+def test_expired_and_future_codes_are_refused(client: TestClient[Any]) -> None:
+    old = campaign(
+        client, campaign_id="old", discount_pct=10, valid_from="2020-01-01T00:00:00Z", valid_hours=1, unassigned=1
+    )["sample"][0]
+    future = campaign(client, campaign_id="future", discount_pct=10, valid_from="2999-01-01T00:00:00Z", unassigned=1)[
+        "sample"
+    ][0]
+    assert redeem(client, old, "o1", "x").json()["error"]["code"] == "coupon_expired"
+    assert redeem(client, future, "o1", "x").json()["error"]["code"] == "coupon_not_yet_valid"
+
+
+def test_codes_are_unique_and_campaign_ids_too(client: TestClient[Any]) -> None:
+    first = campaign(client, campaign_id="bulk", discount_pct=5, length=10, unassigned=2000)
+    assert first["codes_issued"] == 2000
+    again = client.post(
+        "/v1/coupons/campaigns", json={"name": "x", "campaign_id": "bulk", "discount_pct": 5}, headers=AUTH
+    )
+    assert (again.status_code, again.json()["error"]["field"]) == (409, "campaign_id")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"discount_pct": 10, "discount_amount": 5}, "discount_pct"),
+        ({"discount_pct": 10, "length": 8}, "length"),
+        ({"discount_pct": 10, "audience": {"tier": ["gold"]}}, "audience.tier"),
+    ],
+)
+def test_bad_campaigns_are_refused_by_field(client: TestClient[Any], body: dict[str, Any], field: str) -> None:
+    response = client.post("/v1/coupons/campaigns", json={"name": "x", "campaign_id": "bad", **body}, headers=AUTH)
+    assert (response.status_code, response.json()["error"]["field"]) == (400, field)
