@@ -92,6 +92,8 @@ class Ledger(msgspec.Struct, frozen=True, kw_only=True):
     engagement: float = 0.0
     engagement_day: str = ""
     engagement_browser_today: float = 0.0
+    cart_touched_ms: int = 0
+    """Last add to cart from a browser since the last order (0: none) — for the abandoned-cart rule."""
 
 
 class Refund(msgspec.Struct, frozen=True, kw_only=True):
@@ -197,6 +199,7 @@ def apply_order(
         history=(*current.history, fact),
         lots=(*current.lots, lot) if points else current.lots,
         engagement=current.engagement + program.engagement.weights.get("purchase", 0.0),
+        cart_touched_ms=0,
     )
     reached = tier_for(qualifying_spend(grown, program, now_ms), program, exponent)
     after = _higher(program, current.tier, reached.name if reached else None)
@@ -317,6 +320,17 @@ def add_engagement(
         ledger, engagement=ledger.engagement + weight, engagement_day=day, engagement_browser_today=today
     )
     return changed, weight
+
+
+def abandon_cart(ledger: Ledger, program: LoyaltyProgram, now_ms: int) -> Ledger | None:
+    """The ledger after the ``cart_abandoned`` weight, when the cart was last touched at least
+    ``cart_abandoned_hours`` ago with no order since; ``None`` when it is not (or no longer) due. Counted
+    once per abandoned cart."""
+    hours = program.engagement.cart_abandoned_hours
+    if not ledger.cart_touched_ms or now_ms - ledger.cart_touched_ms < hours * 3_600_000:
+        return None
+    weight = program.engagement.weights.get("cart_abandoned", 0.0)
+    return msgspec.structs.replace(ledger, engagement=ledger.engagement + weight, cart_touched_ms=0)
 
 
 def next_tier_gap(

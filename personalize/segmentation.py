@@ -10,6 +10,7 @@ import logging
 from loyalty_nudges.ledger import Ledger
 from loyalty_nudges.segments import CustomerFacts, OrderFact, segment_customers
 from personalize.clock import now_ms
+from personalize.loyalty import count_abandoned_carts
 from personalize.runtime import Runtime
 from personalize.store.protocols import SegmentRecord, SegmentRun, StoreError
 
@@ -42,10 +43,12 @@ async def run_segmentation(runtime: Runtime, as_of_ms: int) -> SegmentRun:
 
 
 async def segment_periodically(runtime: Runtime) -> None:
-    """The server's job: every ``segments.every_hours``, one process (a store lease) recomputes segments."""
+    """The server's job: every ``segments.every_hours``, one process (a store lease) recomputes segments and
+    counts abandoned carts against the engagement score."""
     period = runtime.settings.segments.every_hours * 3600
     while True:
         with contextlib.suppress(StoreError):
             if await runtime.store.lease("segments", period * 0.9):
+                await count_abandoned_carts(runtime, now_ms())
                 await run_segmentation(runtime, now_ms())
         await asyncio.sleep(period)

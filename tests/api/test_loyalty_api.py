@@ -189,3 +189,19 @@ def test_browser_events_move_engagement_up_to_the_daily_cap_but_never_points(sho
     shop.post("/v1/events", json=unsubscribe)
     assert shop.get("/v1/customers/ivy/loyalty", headers=AUTH).json()["engagement_score"] == 50
     assert shop.get("/v1/admin/stats", headers=AUTH).json()["customers"] == 0
+
+
+def test_a_signed_cart_left_alone_lowers_engagement_once(shop: TestClient[Any]) -> None:
+    from personalize.loyalty import count_abandoned_carts
+
+    body = {
+        "session_id": "s-jo",
+        "customer_token": token("jo"),
+        "events": [{"type": "add_to_cart", "item_id": "i0001"}],
+    }
+    shop.post("/v1/events", json=body)
+    runtime = shop.app.state.runtime
+    later = int(time.time() * 1000) + 25 * 3_600_000
+    assert shop.blocking_portal.call(count_abandoned_carts, runtime, later) == 1
+    assert shop.blocking_portal.call(count_abandoned_carts, runtime, later) == 0
+    assert shop.get("/v1/customers/jo/loyalty", headers=AUTH).json()["engagement_score"] == 0

@@ -110,3 +110,15 @@ def test_the_program_names_what_is_inconsistent() -> None:
         LoyaltyProgram(tiers=(Tier(name="bronze", threshold=4000), Tier(name="silver", threshold=3000)))
     with pytest.raises(ProgramError, match="'gold' is used more than once"):
         LoyaltyProgram(tiers=(Tier(name="gold", threshold=1), Tier(name="gold", threshold=2)))
+
+
+def test_an_abandoned_cart_counts_once_and_an_order_clears_it() -> None:
+    day = 24 * 3_600_000
+    touched = Ledger(customer_id="c", engagement=30, cart_touched_ms=T0)
+    assert rules.abandon_cart(touched, PROGRAM, T0 + day - 1) is None
+    abandoned = rules.abandon_cart(touched, PROGRAM, T0 + day)
+    assert abandoned is not None
+    assert (abandoned.engagement, abandoned.cart_touched_ms) == (20, 0)
+    assert rules.abandon_cart(abandoned, PROGRAM, T0 + 2 * day) is None
+    ordered, _ = rules.apply_order(touched, order("o", 100), PROGRAM, 2, T0 + 1)
+    assert rules.abandon_cart(ordered, PROGRAM, T0 + 2 * day) is None
