@@ -44,6 +44,12 @@ class Metrics:
             ["route"],
             registry=self.registry,
         )
+        self.banner_exposures = Counter(
+            "pz_banner_exposures",
+            "Banner exposures by banner and arm (a held-out exposure is counted too).",
+            ["banner", "arm"],
+            registry=self.registry,
+        )
         self.events = Counter(
             "pz_events",
             "Tracking events by outcome.",

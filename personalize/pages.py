@@ -69,6 +69,10 @@ class PageContext(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     utm_source: Annotated[str, Meta(max_length=100)] | None = None
     country: Country | None = None
     locale: Annotated[str, Meta(max_length=35)] | None = None
+    landing_url: Annotated[str, Meta(max_length=2000)] | None = None
+    """The page's own URL, where an ``fbclid`` marks a visitor from Facebook."""
+    returning: bool | None = None
+    """The snippet's word that this browser visited before (a first-party flag kept after consent)."""
 
 
 class PageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -101,7 +105,7 @@ class RecommendedItem(msgspec.Struct, kw_only=True):
 
 
 class Banner(msgspec.Struct, kw_only=True):
-    """A banner chosen for this page view."""
+    """A banner chosen for this page view; ``arm`` is its variant or test arm (for attribution)."""
 
     id: str
     slot: str
@@ -110,6 +114,7 @@ class Banner(msgspec.Struct, kw_only=True):
     link: str | None = None
     image: str | None = None
     coupon_code: str | None = None
+    arm: str = "control"
 
 
 class Nudge(msgspec.Struct, kw_only=True):

@@ -156,6 +156,12 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Directory of demo JSONL files; empty generates the demo store in memory."""
     catalog_refresh_seconds: PositiveFloat = 1.0
     """How often a server process checks whether another process changed the catalog."""
+    country_header: str = "CF-IPCountry"
+    """Request header a CDN puts the visitor's country in (used when the page context has none)."""
+    site_hosts: list[str] = msgspec.field(default_factory=list)
+    """The shop's own hosts: a referrer from them is internal navigation, not a landing source."""
+    banners_file: str = ""
+    """Banner rules (TOML or JSON) loaded into an empty store at start; the demo uses the packaged demo file."""
     models_dir: str = "var/models"
     """Where ``personalize train`` writes versioned model artifacts and the server loads the newest."""
     tracking: TrackingSettings = msgspec.field(default_factory=TrackingSettings)
@@ -206,7 +212,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _env_value(name: str, value: str) -> Any:
-    if name == "PZ_CORS_ORIGINS":
+    if name in ("PZ_CORS_ORIGINS", "PZ_SITE_HOSTS"):
         return [origin.strip() for origin in value.split(",") if origin.strip()]
     if name.endswith("__WEIGHTS"):
         return _parse_weights(name, value)

@@ -114,6 +114,8 @@ class TrackingWrite(msgspec.Struct, frozen=True):
     customer_id: str | None
     now_ms: int
     events: tuple[ScoredEvent, ...]
+    landing_source: str | None = None
+    """Where the session came from; only the first one a session reports is kept."""
 
 
 def event_type(event: Event) -> str:

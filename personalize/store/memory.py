@@ -118,6 +118,7 @@ class MemoryTracking:
         self._seen: dict[tuple[str, str], float] = {}
         self._sweep_at = _SWEEP_EVERY
         self._recent: dict[str, deque[str]] = {}
+        self._sources: dict[str, str] = {}
         self._log: deque[Interaction] = deque(maxlen=config.log_length)
 
     async def apply(self, write: TrackingWrite) -> Applied:
@@ -182,7 +183,9 @@ class MemoryTracking:
         session = self._sessions.get(write.session_id)
         if write.customer_id:
             self._links[write.session_id] = write.customer_id
-        if session is None and (write.customer_id or write.session_id in self._recent):
+        if write.landing_source:
+            self._sources.setdefault(write.session_id, write.landing_source)
+        if session is None and (write.customer_id or write.session_id in self._recent or write.landing_source):
             session = self._sessions[write.session_id] = DecayedTable(float(write.now_ms))
         if session is not None:
             session.expires_at = now + self._config.session_ttl_s
@@ -196,7 +199,10 @@ class MemoryTracking:
         customer_id = self._links.get(session_id) if session else None
         customer = self._live(self._customers, customer_id, now) if customer_id else None
         recent = tuple(self._recent.get(session_id, ())) if session else ()
-        return RawProfile(session.raw() if session else None, customer_id, customer.raw() if customer else None, recent)
+        source = self._sources.get(session_id) if session else None
+        return RawProfile(
+            session.raw() if session else None, customer_id, customer.raw() if customer else None, recent, source
+        )
 
     async def interactions(self) -> AsyncIterator[Interaction]:
         for interaction in list(self._log):
@@ -221,6 +227,7 @@ class MemoryTracking:
             del self._sessions[session_id]
             self._links.pop(session_id, None)
             self._recent.pop(session_id, None)
+            self._sources.pop(session_id, None)
         for customer_id in [k for k, table in self._customers.items() if table.expires_at <= now]:
             del self._customers[customer_id]
         self._sweep_at = max(_SWEEP_EVERY, 2 * (len(self._seen) + len(self._sessions)))
@@ -329,6 +336,21 @@ class MemoryCoupons:
         return [self._coupons[code] for code in self._by_customer.get(customer_id, [])]
 
 
+class MemoryConfig:
+    """Versioned documents in a dict."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, tuple[int, bytes]] = {}
+
+    async def get(self, name: str) -> tuple[int, bytes] | None:
+        return self._docs.get(name)
+
+    async def put(self, name: str, content: bytes) -> int:
+        version = self._docs.get(name, (0, b""))[0] + 1
+        self._docs[name] = (version, content)
+        return version
+
+
 class MemoryStore:
     """The ``memory://`` backend."""
 
@@ -338,6 +360,7 @@ class MemoryStore:
         self.ledger = MemoryLedger()
         self.segments = MemorySegments()
         self.coupons = MemoryCoupons()
+        self.config = MemoryConfig()
         self._claimed: set[str] = set()
         self._leases: dict[str, float] = {}
 

@@ -69,6 +69,7 @@ class RawProfile(msgspec.Struct, frozen=True):
     customer_id: str | None
     customer: RawScores | None
     recent: tuple[str, ...] = ()
+    landing_source: str | None = None
 
 
 class Applied(msgspec.Struct, frozen=True):
@@ -240,6 +241,18 @@ class CouponStore(Protocol):
         ...
 
 
+class ConfigStore(Protocol):
+    """Versioned documents people edit (the banner file): each put is a new version, atomically."""
+
+    async def get(self, name: str) -> tuple[int, bytes] | None:
+        """The latest version number and content, or ``None``."""
+        ...
+
+    async def put(self, name: str, content: bytes) -> int:
+        """Store new content; returns its version (1, 2, …)."""
+        ...
+
+
 class Store(Protocol):
     """One backend: its concerns plus lifecycle."""
 
@@ -266,6 +279,11 @@ class Store(Protocol):
     @property
     def coupons(self) -> CouponStore:
         """Coupon campaigns and codes."""
+        ...
+
+    @property
+    def config(self) -> ConfigStore:
+        """Versioned configuration documents."""
         ...
 
     async def ping(self) -> bool:

@@ -7,7 +7,7 @@ Keys (all under ``pz:``)::
     pz:catalog:brand:{brand}      zset   ids of a brand (lower case)
     pz:catalog:cat:{path}         zset   ids under a category level
     pz:catalog:version            int    bumped by every upsert
-    pz:session:{sid}              hash   decayed scores, ``_e`` epoch, ``_c`` linked customer
+    pz:session:{sid}              hash   decayed scores, ``_e`` epoch, ``_c`` linked customer, ``_s`` landing source
     pz:session:{sid}:recent       list   the session's latest viewed, clicked or carted items (newest first)
     pz:customer:{cid}:profile     hash   long-term decayed scores, ``_e`` epoch
     pz:seen:{sid}:{event id}      string de-duplication marker with a TTL
@@ -23,6 +23,7 @@ Keys (all under ``pz:``)::
     pz:campaign:{id}              string msgpack Campaign
     pz:coupon:{code}              string msgpack Coupon (never deleted: codes are unique forever)
     pz:coupons:of:{customer id}   set    codes assigned to a customer
+    pz:config:{name}              hash   a versioned document (``version``, ``content``), e.g. the banners
 
 Atomicity: a tracking batch is one Lua script (seen-checks, profile and trend increments, TTLs), so
 two workers delivering the same events count them once and no reader sees half a batch. A catalog
@@ -140,6 +141,7 @@ for _, ev in ipairs(p.events) do
     end
   end
 end
+if p.src ~= '' then redis.call('HSETNX', KEYS[1], '_s', p.src) end
 if p.customer == 1 then
   redis.call('HSET', KEYS[1], '_c', p.cid)
   if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], p.ttl_c) end
@@ -320,6 +322,7 @@ class RedisTracking:
             "now": write.now_ms,
             "user": write.customer_id or f"session:{write.session_id}",
             "sid": write.session_id,
+            "src": write.landing_source or "",
         }
         with _reachable():
             accepted, duplicates = await self._apply(keys=keys, args=[_JSON.encode(payload)])
@@ -330,9 +333,10 @@ class RedisTracking:
             session, customer, recent = await self._profile(
                 keys=[session_key(session_id), recent_key(session_id)], args=["pz:customer:", ":profile"]
             )
-        session_scores, customer_id = _parse_hash(session)
+        session_scores, meta = _parse_hash(session)
         customer_scores, _ = _parse_hash(customer)
-        return RawProfile(session_scores, customer_id, customer_scores, tuple(i.decode() for i in reversed(recent)))
+        recent_items = tuple(i.decode() for i in reversed(recent))
+        return RawProfile(session_scores, meta.get("_c"), customer_scores, recent_items, meta.get("_s"))
 
     async def interactions(self) -> AsyncIterator[Interaction]:
         start = "-"
@@ -360,14 +364,14 @@ class RedisTracking:
         return float(epoch or 0.0), [(member.decode(), float(score)) for member, score in top]
 
 
-def _parse_hash(flat: list[bytes]) -> tuple[RawScores | None, str | None]:
-    """A flat HGETALL reply → the scores against their epoch, and the ``_c`` link."""
+def _parse_hash(flat: list[bytes]) -> tuple[RawScores | None, dict[str, str]]:
+    """A flat HGETALL reply → the scores against their epoch, and the ``_`` fields (``_c`` link, ``_s`` source)."""
     if not flat:
-        return None, None
+        return None, {}
     pairs = {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
     epoch = float(pairs.pop("_e", "0"))
-    customer_id = pairs.pop("_c", None)
-    return RawScores(epoch, {key: float(value) for key, value in pairs.items()}), customer_id
+    meta = {key: pairs.pop(key) for key in [k for k in pairs if k.startswith("_")]}
+    return RawScores(epoch, {key: float(value) for key, value in pairs.items()}), meta
 
 
 _LEDGER = msgspec.msgpack.Decoder(Ledger)
@@ -571,6 +575,30 @@ class RedisCoupons:
         return [_COUPON.decode(raw) for raw in raws if raw]
 
 
+_PUT_CONFIG_LUA = """
+local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('HSET', KEYS[1], 'content', ARGV[1])
+return version
+"""
+
+
+class RedisConfig:
+    """Each document in one hash (``version``, ``content``) under ``pz:config:{name}``, put by one script."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._r = client
+        self._put = client.register_script(_PUT_CONFIG_LUA)
+
+    async def get(self, name: str) -> tuple[int, bytes] | None:
+        with _reachable():
+            version, content = await self._r.hmget(f"pz:config:{name}", ["version", "content"])
+        return (int(version), bytes(content)) if version is not None and content is not None else None
+
+    async def put(self, name: str, content: bytes) -> int:
+        with _reachable():
+            return int(await self._put(keys=[f"pz:config:{name}"], args=[content]))
+
+
 class RedisStore:
     """The ``redis://`` backend; one connection pool per process."""
 
@@ -581,6 +609,7 @@ class RedisStore:
         self.ledger = RedisLedger(self._client)
         self.segments = RedisSegments(self._client)
         self.coupons = RedisCoupons(self._client)
+        self.config = RedisConfig(self._client)
 
     async def ping(self) -> bool:
         try:

@@ -164,3 +164,11 @@ async def test_the_interaction_log_keeps_counted_events_for_training(store: Stor
         ("session:sess-0001", "sess-0001", "b", "add_to_cart", T0 + 1),
         ("c9", "sess-0002", "c", "product_view", T0 + 3),
     ]
+
+
+async def test_the_first_landing_source_of_a_session_is_kept(store: Store) -> None:
+    first = TrackingWrite("sess-0001", None, T0, (), landing_source="facebook")
+    await store.tracking.apply(first)
+    await store.tracking.apply(TrackingWrite("sess-0001", None, T0 + 1, (), landing_source="google"))
+    assert (await store.tracking.profile("sess-0001")).landing_source == "facebook"
+    assert (await store.tracking.profile("sess-0002")).landing_source is None
