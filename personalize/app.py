@@ -90,6 +90,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await train_demo_if_untrained(runtime)
     await runtime.refresh_catalog()
     await runtime.reload_models()
+    await runtime.banners.seed(runtime.store)
     runtime.start_refresher()
     if settings.segments.every_hours > 0:
         runtime.start_task(segment_periodically(runtime))

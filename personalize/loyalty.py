@@ -12,6 +12,7 @@ from msgspec import Meta
 
 from loyalty_nudges import ledger as rules
 from loyalty_nudges.ledger import Ledger, OrderInput, OrderLine, StoredOrder
+from loyalty_nudges.program import Tier
 from personalize import money
 from personalize.catalog import CatalogIndex, ItemId
 from personalize.errors import ApiError
@@ -262,11 +263,10 @@ def _refund_result(
 def state_of(runtime: Runtime, ledger: Ledger, now_ms: int, segment: str | None = None) -> LoyaltyState:
     """The loyalty state the API shows for a ledger."""
     program = runtime.settings.loyalty
-    currency, exponent = program.currency, money.exponent(program.currency)
+    currency = program.currency
     qualifying = rules.qualifying_spend(ledger, program, now_ms)
     tier = program.tier_named(ledger.tier)
-    above = [t for t in program.tiers if t.threshold > (tier.threshold if tier else -1)]
-    remaining = max(0, program.threshold_minor(above[0], exponent) - qualifying) if above else None
+    above, remaining = next_tier(runtime, ledger, now_ms)
     spendable, pending = rules.points_balance(ledger, now_ms)
     expiry = rules.next_expiry(ledger, now_ms)
     return LoyaltyState(
@@ -278,7 +278,7 @@ def state_of(runtime: Runtime, ledger: Ledger, now_ms: int, segment: str | None 
         points=spendable,
         pending_points=pending,
         engagement_score=round(ledger.engagement, 3),
-        next_tier=above[0].name if above else None,
+        next_tier=above.name if above else None,
         remaining=money.to_major(remaining, currency) if remaining is not None else None,
         next_expiry=Expiry(expiry[0], datetime.fromtimestamp(expiry[1] / 1000, tz=UTC)) if expiry else None,
         segment=segment,
@@ -286,9 +286,15 @@ def state_of(runtime: Runtime, ledger: Ledger, now_ms: int, segment: str | None 
     )
 
 
-def empty_state(customer_id: str, runtime: Runtime, now_ms: int) -> LoyaltyState:
-    """The state of a customer with no ledger yet."""
-    return state_of(runtime, Ledger(customer_id=customer_id), now_ms)
+def next_tier(runtime: Runtime, ledger: Ledger, now_ms: int) -> tuple[Tier | None, int | None]:
+    """The tier above the customer's and the qualifying spend (minor units) still missing for it."""
+    program = runtime.settings.loyalty
+    tier = program.tier_named(ledger.tier)
+    above = [t for t in program.tiers if t.threshold > (tier.threshold if tier else -1)]
+    if not above:
+        return None, None
+    qualifying = rules.qualifying_spend(ledger, program, now_ms)
+    return above[0], max(0, program.threshold_minor(above[0], money.exponent(program.currency)) - qualifying)
 
 
 async def record_engagement(runtime: Runtime, customer_id: str, kinds: list[str], now_ms: int) -> float:

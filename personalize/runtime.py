@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from personalize import identity
+from personalize.banner_rules import BannerRules
 from personalize.catalog import CatalogIndex
 from personalize.models import ModelSet, load_newest
 from personalize.observability import Metrics
@@ -35,6 +36,7 @@ class Runtime:
         self.metrics = Metrics()
         self.identity_secret = settings.identity_secret or secrets.token_hex(32)
         self.models: ModelSet | None = None
+        self.banners = BannerRules(settings)
         self._tasks: list[asyncio.Task[None]] = []
 
     def customer_from(self, token: str | None) -> str | None:
@@ -77,8 +79,9 @@ class Runtime:
             await asyncio.sleep(self.settings.catalog_refresh_seconds)
             try:
                 await self.refresh_catalog()
+                await self.banners.refresh(self.store)
             except StoreError as exc:
-                log.warning("catalog refresh failed: %s", exc)
+                log.warning("catalog or banner refresh failed: %s", exc)
 
     async def close(self) -> None:
         """Stop the background jobs and release the store."""

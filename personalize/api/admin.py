@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
 
+from banners import BannerError
 from personalize import money
 from personalize.api.auth import require_api_key
+from personalize.banner_rules import BannerDocument, Format
 from personalize.errors import ApiError
 
 
@@ -19,6 +22,15 @@ class ModelsLoaded(msgspec.Struct):
     version: str
     collaborative: str
     counts: dict[str, int]
+
+
+class BannersOut(msgspec.Struct, kw_only=True):
+    """The banner rules in service."""
+
+    version: int
+    format: str | None
+    content: str | None
+    banners: int
 
 
 class Stats(msgspec.Struct, kw_only=True):
@@ -68,3 +80,34 @@ class AdminController(Controller):
             per_segment=dict(run.counts) if run else {},
             segments_as_of=datetime.fromtimestamp(run.as_of_ms / 1000, tz=UTC) if run else None,
         )
+
+    @get("/banners")
+    async def get_banners(self, state: State) -> BannersOut:
+        """The banner file in service: its version, format and text exactly as uploaded."""
+        rules = state.runtime.banners
+        await rules.refresh(state.runtime.store)
+        document = rules.document
+        return BannersOut(
+            version=rules.version,
+            format=document.format if document else None,
+            content=document.content if document else None,
+            banners=len(rules.compiled.ids),
+        )
+
+    @put("/banners", status_code=200)
+    async def put_banners(self, request: Request[Any, Any, Any], state: State) -> BannersOut:
+        """Replace the banner rules: TOML (``content-type: application/toml`` or ``text/plain``) or JSON
+        (``application/json``). The file is validated whole — unknown fields, bad or impossible dates, unknown
+        tiers or segments, unknown template tokens are 422 naming the file, banner and field — and swapped in
+        atomically as a new version; a rejected file leaves the serving rules untouched."""
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        fmt: Format = "json" if kind.endswith("json") else "toml"
+        try:
+            text = (await request.body()).decode()
+        except UnicodeDecodeError:
+            raise ApiError(400, "invalid_request", "the banner file must be UTF-8 text") from None
+        try:
+            version = await state.runtime.banners.put(state.runtime.store, BannerDocument(fmt, text), f"banners.{fmt}")
+        except BannerError as exc:
+            raise ApiError(422, "invalid_banners", str(exc), getattr(exc, "field", None)) from None
+        return BannersOut(version=version, format=fmt, content=text, banners=len(state.runtime.banners.compiled.ids))
