@@ -12,21 +12,11 @@ import time
 from importlib import resources
 
 from banners import BannerContext, BannerSet, TemplateValues, load_banners
+from loyalty_nudges.segments import DEFAULT_RULES
 
 DEMO = (resources.files("banners") / "demo_banners.toml").read_text()
 TIERS = {"bronze", "silver", "gold"}
-SEGMENTS = {
-    "hibernating",
-    "at_risk",
-    "cant_lose",
-    "about_to_sleep",
-    "need_attention",
-    "loyal_customers",
-    "promising",
-    "new_customers",
-    "potential_loyalists",
-    "champions",
-}
+SEGMENTS = {rule.name for rule in DEFAULT_RULES}
 
 
 def with_extra(count: int, page: str, slot: str, priority: int) -> BannerSet:

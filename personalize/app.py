@@ -16,12 +16,14 @@ from personalize.api.admin import AdminController
 from personalize.api.catalog import CatalogController
 from personalize.api.coupons import CouponsController
 from personalize.api.customers import customer_loyalty
+from personalize.api.demo import DemoController
 from personalize.api.events import track_events
 from personalize.api.health import healthz, metrics, readyz
 from personalize.api.orders import OrdersController
 from personalize.api.pages import page_view
 from personalize.api.segments import SegmentsController
 from personalize.api.sessions import session_profile
+from personalize.api.snippet import snippet, snippet_stub
 from personalize.demo import load_demo_if_empty, train_demo_if_untrained
 from personalize.errors import EXCEPTION_HANDLERS
 from personalize.observability import RequestObserver
@@ -65,6 +67,9 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
             healthz,
             readyz,
             metrics,
+            snippet,
+            snippet_stub,
+            DemoController,
         ],
         state=State({"runtime": runtime}),
         lifespan=[_lifespan],

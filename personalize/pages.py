@@ -85,6 +85,9 @@ class PageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     placements: Annotated[list[Placement], Meta(max_length=10)] | None = None
     limit: Annotated[int, Meta(ge=1, le=50)] = 8
     exclude: Annotated[list[ItemId], Meta(max_length=100)] = msgspec.field(default_factory=list)
+    consent: bool = True
+    """False before the visitor consents: nothing is recorded, no profile or customer is used, and only
+    non-personal content comes back (trending, geo and landing-source banners)."""
 
     def __post_init__(self) -> None:
         for index, name in enumerate(self.placements or ()):

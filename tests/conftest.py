@@ -117,6 +117,10 @@ def redis_url(redis_server: RedisServer) -> str:
 
 
 def make_settings(**overrides: Any) -> Settings:
+    """Test settings; a test that turns the demo on passes ``models_dir`` too (else the demo would train
+    into the shared no-models directory and other tests would find models there)."""
+    if str(overrides.get("demo")).lower() == "true" and "models_dir" not in overrides:
+        raise ValueError("a demo app in tests needs models_dir (e.g. the demo_models fixture)")
     env = {
         "PZ_API_KEY": API_KEY,
         "PZ_IDENTITY_SECRET": IDENTITY_SECRET,

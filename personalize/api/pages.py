@@ -18,6 +18,7 @@ from personalize.page_banners import banners_for
 from personalize.pages import CustomerSummary, PageRequest, PageResponse, new_session_id, placements_for
 from personalize.profiles import merged_scores
 from personalize.runtime import Runtime
+from personalize.store.protocols import RawProfile
 from personalize.tracking import ProductView, TrackingWrite, score_events
 
 
@@ -30,9 +31,13 @@ async def page_view(data: JSONBody[PageRequest], state: State, request: Request[
     runtime: Runtime = state.runtime
     now = now_ms()
     session_id = data.session_id or new_session_id()
-    customer_id = runtime.customer_from(data.customer_token)
-    await _record_view(runtime, data, session_id, customer_id, now, _source(runtime, data, request))
-    raw = await runtime.store.tracking.profile(session_id)
+    customer_id = runtime.customer_from(data.customer_token) if data.consent else None
+    source = _source(runtime, data, request)
+    if data.consent:
+        await _record_view(runtime, data, session_id, customer_id, now, source)
+        raw = await runtime.store.tracking.profile(session_id)
+    else:
+        raw = RawProfile(None, None, None, landing_source=source)
     scores = merged_scores(raw, runtime.decay, runtime.settings.tracking.customer_profile_weight, now)
     page = PageState(runtime, data, customer_id or raw.customer_id, scores, raw.recent, now)
     ledger = await runtime.store.ledger.ledger(customer_id) if customer_id else None

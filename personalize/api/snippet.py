@@ -1,0 +1,37 @@
+"""``GET /snippet.js`` (the embeddable script) and ``GET /snippet-stub.js`` (the inline loader to copy)."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+
+from litestar import Request, Response, get
+
+_CACHE = "public, max-age=300, stale-while-revalidate=86400"
+
+
+@cache
+def _asset(name: str) -> tuple[bytes, str]:
+    body = (resources.files("personalize") / "static" / name).read_bytes()
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _serve(name: str, request: Request) -> Response[bytes]:  # type: ignore[type-arg]
+    body, etag = _asset(name)
+    headers = {"ETag": etag, "Cache-Control": _CACHE, "X-Content-Type-Options": "nosniff"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(b"", status_code=304, headers=headers)
+    return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
+
+
+@get("/snippet.js", tags=["snippet"], include_in_schema=False)
+async def snippet(request: Request) -> Response[bytes]:  # type: ignore[type-arg]
+    """The main script (async, no dependencies); cached, with an ETag."""
+    return _serve("snippet.js", request)
+
+
+@get("/snippet-stub.js", tags=["snippet"], include_in_schema=False)
+async def snippet_stub(request: Request) -> Response[bytes]:  # type: ignore[type-arg]
+    """The loader to inline in a page (≤ 1 KB): command queue, double-include guard, async load."""
+    return _serve("snippet-stub.js", request)
