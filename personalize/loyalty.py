@@ -18,6 +18,7 @@ from personalize.catalog import CatalogIndex, ItemId
 from personalize.errors import ApiError
 from personalize.runtime import Runtime
 from personalize.store.protocols import LedgerChange
+from personalize.tracking import TrackingWrite, purchase_events
 
 Id = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:@\-]+$")]
 _RESULT = msgspec.json.Encoder()
@@ -187,7 +188,21 @@ async def complete_order(runtime: Runtime, order: OrderIn, now_ms: int) -> Order
     result: OrderResult = change.result
     if change.ledger is not None and result.tier_changed:
         _log_tier(result)
+    await _learn_purchase(runtime, order, entry, now_ms)
     return result
+
+
+async def _learn_purchase(runtime: Runtime, order: OrderIn, entry: OrderInput, now_ms: int) -> None:
+    """Purchases feed trending and the buyer's profile (weights ``purchase``). Sent on every delivery of the
+    order, so a redelivery repairs a crash between the two writes; the store's event de-duplication (by order
+    and item, for ``tracking.dedup_hours``) keeps a redelivery from counting twice."""
+    lines = [(line.item_id, line.quantity) for line in entry.lines]
+    events = purchase_events(
+        entry.order_id, lines, runtime.catalog, runtime.settings, min(entry.completed_at_ms, now_ms)
+    )
+    if events:
+        session = order.session_id or f"order-{entry.order_id}"[:64]
+        await runtime.store.tracking.apply(TrackingWrite(session, entry.customer_id, now_ms, events))
 
 
 def _log_tier(result: OrderResult) -> None:

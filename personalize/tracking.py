@@ -182,3 +182,31 @@ def score_events(
             )
         )
     return scored, unknown
+
+
+def purchase_events(
+    order_id: str, items: Iterable[tuple[str, int]], catalog: CatalogIndex, settings: Settings, ts_ms: int
+) -> tuple[ScoredEvent, ...]:
+    """A completed order's lines as ``purchase`` increments (weight per unit bought) for the buyer's profile
+    and the trending lists; ``event_id`` is the order and item, so the same order never counts twice."""
+    affinity = settings.tracking.weights.get("purchase", 0.0)
+    trend = settings.trending.weights.get("purchase", 0.0)
+    scored = []
+    for item_id, quantity in items:
+        item = catalog.get(item_id)
+        if item is None:
+            continue
+        scored.append(
+            ScoredEvent(
+                event_id=f"{order_id}:{item_id}",
+                kind="purchase",
+                ts=ts_ms,
+                affinity=affinity * quantity,
+                fields=profile_fields(item, catalog) if affinity else (),
+                trend=trend * quantity,
+                item_id=item_id,
+                scopes=trend_scopes(item) if trend else (),
+                recent=False,
+            )
+        )
+    return tuple(scored)

@@ -205,3 +205,12 @@ def test_a_signed_cart_left_alone_lowers_engagement_once(shop: TestClient[Any]) 
     assert shop.blocking_portal.call(count_abandoned_carts, runtime, later) == 1
     assert shop.blocking_portal.call(count_abandoned_carts, runtime, later) == 0
     assert shop.get("/v1/customers/jo/loyalty", headers=AUTH).json()["engagement_score"] == 0
+
+
+def test_a_completed_order_feeds_trending_and_the_buyers_profile_once(shop: TestClient[Any]) -> None:
+    body = {**order("o-trend", "kim", [("i0005", 1, "640")]), "completed_at": int(time.time() * 1000)}
+    post_order(shop, body)
+    post_order(shop, body)
+    trending = shop.post("/v1/page", json={"page": {"type": "home"}, "placements": ["home_trending"], "limit": 1})
+    first = trending.json()["recommendations"]["home_trending"][0]
+    assert (first["item_id"], first["reason"], first["score"]) == ("i0005", "trending", pytest.approx(10.0, rel=1e-3))
