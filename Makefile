@@ -10,7 +10,7 @@ export PZ_API_KEY ?= demo-api-key
 export PZ_IDENTITY_SECRET ?= demo-identity-secret
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format check fixtures clean
+.PHONY: help install demo test test-fast lint format check fixtures loadtest clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 
 check: lint test ## what CI runs: lint, then the whole suite
+
+loadtest: $(STAMP) ## Locust personas for LOADTEST_TIME (2m) against a fresh server (LOADTEST_STORE=redis|memory)
+	./loadtests/run_loadtest.sh
 
 fixtures: $(STAMP) ## write the demo store as JSONL into var/fixtures
 	$(BIN)/personalize fixtures --out var/fixtures
