@@ -69,8 +69,11 @@ async def _import(args: argparse.Namespace) -> ImportReport:
         os.environ["PZ_STORE_URL"] = args.store
         settings = load_settings()
     if settings.store_url.startswith("memory://"):
-        print("personalize import-orders: a memory store would vanish with this command; pass --store "
-              "redis://… or --server http://…", file=sys.stderr)
+        print(
+            "personalize import-orders: a memory store would vanish with this command; pass --store "
+            "redis://… or --server http://…",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
     from personalize.runtime import Runtime
 
