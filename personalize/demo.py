@@ -15,7 +15,7 @@ import msgspec
 
 from fixtures.records import DemoStore
 from personalize.catalog import ItemIn, to_item
-from personalize.clock import now_ms
+from personalize.clock import epoch_ms, now_ms
 from personalize.runtime import Runtime
 from personalize.tracking import (
     AddToCart,
@@ -126,9 +126,7 @@ async def _replay_orders(
     applied = 0
     for line in lines:
         order = msgspec.json.decode(line, type=OrderIn)
-        completed = (
-            order.completed_at if isinstance(order.completed_at, int) else int(order.completed_at.timestamp() * 1000)
-        )
+        completed = epoch_ms(order.completed_at)
         shifted = msgspec.structs.replace(order, completed_at=completed + shift)
         applied += not (await complete_order(runtime, shifted, completed + shift)).duplicate
         if progress:

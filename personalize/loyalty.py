@@ -15,6 +15,7 @@ from loyalty_nudges.ledger import Ledger, OrderInput, OrderLine, StoredOrder
 from loyalty_nudges.program import Tier
 from personalize import money
 from personalize.catalog import CatalogIndex, ItemId
+from personalize.clock import epoch_ms
 from personalize.errors import ApiError
 from personalize.runtime import Runtime
 from personalize.store.protocols import LedgerChange
@@ -123,7 +124,7 @@ def to_input(order: OrderIn, catalog: CatalogIndex, runtime: Runtime) -> OrderIn
         raise ApiError(
             400, "invalid_request", f"currency {order.currency!r} is not the shop's {program.currency}", "currency"
         )
-    completed = _epoch_ms(order.completed_at)
+    completed = epoch_ms(order.completed_at)
     recent = completed - program.points.new_collection_days * rules.DAY_MS
     lines = tuple(
         OrderLine(
@@ -142,12 +143,6 @@ def to_input(order: OrderIn, catalog: CatalogIndex, runtime: Runtime) -> OrderIn
         lines=lines,
         total_minor=money.to_minor(order.total, program.currency),
     )
-
-
-def _epoch_ms(value: datetime | int) -> int:
-    if isinstance(value, int):
-        return value
-    return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp() * 1000)
 
 
 def _created_after(catalog: CatalogIndex, item_id: str, since_ms: int) -> bool:

@@ -15,14 +15,13 @@ import msgspec
 from msgspec import Meta
 
 from personalize.catalog import CatalogIndex, Item, ItemId, category_levels
+from personalize.clock import epoch_ms
 from personalize.settings import Settings
 
 SessionId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 EventId = Annotated[str, Meta(min_length=1, max_length=100)]
 Placement = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
 Timestamp = Annotated[int, Meta(ge=0, le=10**14)] | datetime
-EVENT_DEDUP_SCOPE = "session"
-"""``event_id`` values are unique per session: the same id in another session is another event."""
 FUTURE_SLACK_MS = 5 * 60 * 1000
 RECENT_KINDS = frozenset({"product_view", "click", "add_to_cart"})
 """Events that put their item on the session's recent-items list (the input of session-based recommendations)."""
@@ -129,7 +128,7 @@ def event_ts(event: Event, now_ms: int) -> int:
         case None:
             return now_ms
         case datetime() as moment:
-            ts = int(moment.timestamp() * 1000)
+            ts = epoch_ms(moment)
         case int() as millis:
             ts = millis
     return now_ms if ts > now_ms + FUTURE_SLACK_MS else min(ts, now_ms)

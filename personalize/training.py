@@ -17,6 +17,7 @@ from pathlib import Path
 
 import msgspec
 
+from personalize.clock import epoch_ms
 from personalize.store.protocols import Interaction
 from personalize.tracking import RECENT_KINDS
 from recommenders.collaborative import ALSRecommender, EASERecommender, TopLists
@@ -105,7 +106,7 @@ def from_records(events: Iterable[EventRecord], orders: Iterable[OrderRecord], s
                 by_session.setdefault(event.session_id, []).append((event.ts, event.item_id))
     baskets: list[list[str]] = []
     for order in orders:
-        ts = _epoch_ms(order.completed_at)
+        ts = float(epoch_ms(order.completed_at)) if order.completed_at is not None else 0.0
         rows.extend(Row(order.customer_id, line_.item_id, ts, CONFIDENCE["purchase"]) for line_ in order.items)
         baskets.append(list(dict.fromkeys(line_.item_id for line_ in order.items)))
     sessions = [[item for _, item in sorted(views, key=lambda v: v[0])] for views in by_session.values()]
@@ -119,12 +120,6 @@ def from_rows(rows: list[Row], source: str) -> TrainingData:
         by_user.setdefault(row.user, []).append((row.ts, row.item))
     sessions = [[item for _, item in sorted(history)] for history in by_user.values()]
     return TrainingData(rows=rows, sessions=sessions, baskets=[], source=source)
-
-
-def _epoch_ms(value: str | int | None) -> float:
-    if isinstance(value, int):
-        return float(value)
-    return datetime.fromisoformat(value).timestamp() * 1000 if value else 0.0
 
 
 def choose_collaborative(rows: list[Row], seed: int = 42, k: int = 10) -> tuple[str, dict[str, float]]:

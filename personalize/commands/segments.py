@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from personalize.clock import now_ms
+from personalize.clock import epoch_ms, now_ms
 from personalize.settings import load_settings
 
 
@@ -32,9 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _as_of(text: str) -> int:
-    moment = datetime.fromisoformat(text)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    return epoch_ms(text)
 
 
 async def _segment(store_url: str | None, as_of_ms: int) -> dict[str, int]:
