@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -179,11 +180,7 @@ async def redeem(runtime: Runtime, code: str, body: RedeemIn, now_ms: int) -> Co
     return coupon_out(updated, runtime.settings.loyalty.currency)
 
 
-async def best_coupon(runtime: Runtime, customer_id: str, now_ms: int) -> Coupon | None:
-    """The customer's most valuable usable code right now (for banners)."""
-    usable = [
-        c
-        for c in await runtime.store.coupons.for_customer(customer_id)
-        if c.used_by_order is None and c.valid_from_ms <= now_ms < c.expires_at_ms
-    ]
+def best_coupon(coupons: Iterable[Coupon], now_ms: int) -> Coupon | None:
+    """The most valuable of a customer's codes usable right now (for banners)."""
+    usable = [c for c in coupons if c.used_by_order is None and c.valid_from_ms <= now_ms < c.expires_at_ms]
     return max(usable, key=lambda c: (c.discount_pct, c.discount_minor, -c.expires_at_ms), default=None)

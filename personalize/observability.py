@@ -50,6 +50,11 @@ class Metrics:
             ["banner", "arm"],
             registry=self.registry,
         )
+        self.degraded_pages = Counter(
+            "pz_degraded_pages",
+            "Page views answered without the store (unreachable): non-personal content.",
+            registry=self.registry,
+        )
         self.events = Counter(
             "pz_events",
             "Tracking events by outcome.",

@@ -10,7 +10,7 @@ from personalize.coupons import best_coupon
 from personalize.loyalty import LoyaltyState, next_tier
 from personalize.nudges import cart_minor
 from personalize.pages import Banner
-from personalize.store.protocols import RawProfile
+from personalize.store.protocols import PageReads
 
 
 def country_of(state: PageState, header_value: str | None) -> str | None:
@@ -21,15 +21,15 @@ def country_of(state: PageState, header_value: str | None) -> str | None:
     return country.upper()
 
 
-async def banners_for(
-    state: PageState, raw: RawProfile, ledger: Ledger | None, loyalty: LoyaltyState | None, header_country: str | None
+def banners_for(
+    state: PageState, reads: PageReads, loyalty: LoyaltyState | None, header_country: str | None
 ) -> list[Banner]:
     """Choose the page's banners and count each exposure (held-out ones too) per banner and arm."""
-    runtime, customer_id = state.runtime, state.customer_id
+    runtime, customer_id, ledger = state.runtime, state.customer_id, reads.ledger
     has_ordered = bool(ledger and ledger.history)
     context = BannerContext(
         page_type=state.request.page.type,
-        landing_source=raw.landing_source,
+        landing_source=reads.profile.landing_source,
         country=country_of(state, header_country),
         returning=bool(state.request.context.returning) or has_ordered,
         has_ordered=has_ordered,
@@ -41,7 +41,7 @@ async def banners_for(
         now_ms=state.now,
         subject=customer_id or state.request.session_id or "",
     )
-    choice = runtime.banners.compiled.choose(context, await _values(state, ledger, loyalty))
+    choice = runtime.banners.compiled.choose(context, _values(state, reads, loyalty))
     for banner_id, arm in choice.exposures():
         runtime.metrics.banner_exposures.labels(banner_id, arm).inc()
     return [
@@ -59,12 +59,12 @@ async def banners_for(
     ]
 
 
-async def _values(state: PageState, ledger: Ledger | None, loyalty: LoyaltyState | None) -> TemplateValues:
+def _values(state: PageState, reads: PageReads, loyalty: LoyaltyState | None) -> TemplateValues:
     if loyalty is None or state.customer_id is None:
         return TemplateValues()
     tier = state.runtime.settings.loyalty.tier_named(loyalty.tier)
-    coupon = await best_coupon(state.runtime, state.customer_id, state.now)
-    _, missing = next_tier(state.runtime, ledger or Ledger(customer_id=state.customer_id), state.now)
+    coupon = best_coupon(reads.coupons, state.now)
+    _, missing = next_tier(state.runtime, reads.ledger or Ledger(customer_id=state.customer_id), state.now)
     currency = state.runtime.settings.loyalty.currency
     remaining = money.format_amount(missing, currency) if missing is not None else None
     return TemplateValues(

@@ -22,6 +22,8 @@ from personalize.store.protocols import Store, StoreError
 from personalize.trending_cache import TrendingCache
 
 log = logging.getLogger("personalize.runtime")
+STORE_RETRY_SECONDS = 1.0
+"""How long page views go without a store found unreachable before trying it again."""
 
 
 class Runtime:
@@ -38,6 +40,7 @@ class Runtime:
         self.models: ModelSet | None = None
         self.banners = BannerRules(settings)
         self._tasks: list[asyncio.Task[None]] = []
+        self._store_down_until = 0.0
 
     def customer_from(self, token: str | None) -> str | None:
         """The customer id of a valid signed token; anonymous (``None``) otherwise."""
@@ -60,6 +63,16 @@ class Runtime:
         else:
             self.models = loaded
         return loaded
+
+    def store_down(self) -> bool:
+        """Whether the store failed within the last ``STORE_RETRY_SECONDS`` (page views then skip it)."""
+        return time.monotonic() < self._store_down_until
+
+    def store_failed(self, exc: StoreError) -> None:
+        """Note an unreachable store: page views go without it for a moment instead of each waiting on it."""
+        if not self.store_down():
+            log.warning("store unreachable, serving non-personal pages for %.0f s: %s", STORE_RETRY_SECONDS, exc)
+        self._store_down_until = time.monotonic() + STORE_RETRY_SECONDS
 
     async def segment_of(self, customer_id: str) -> str | None:
         """The customer's segment in the live segmentation run."""

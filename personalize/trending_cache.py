@@ -2,7 +2,8 @@
 
 Each scope's top list is fetched at most once per ``trending.cache_seconds`` (one fetch in flight per scope),
 decayed to the moment of the fetch and floored. Within that window the order cannot change by decay alone
-(every score decays by the same factor), so the only staleness is events of the last moment.
+(every score decays by the same factor), so the only staleness is events of the last moment. When the store
+cannot be reached, the last list fetched keeps serving (the store is tried again after the same age).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import time
 
 from personalize.settings import TrendingSettings
-from personalize.store.protocols import TrackingStore
+from personalize.store.protocols import StoreUnavailable, TrackingStore
 from recommenders.trending import decayed_top
 
 
@@ -35,6 +36,12 @@ class TrendingCache:
         self._inflight[scope] = future
         try:
             ranked = await self._fetch(scope, now_ms)
+            future.set_result(ranked)
+            return ranked
+        except StoreUnavailable:
+            # keep serving what this process holds (or nothing) and try the store again after the same age
+            ranked = cached[1] if cached is not None else []
+            self._lists[scope] = (time.monotonic(), ranked)
             future.set_result(ranked)
             return ranked
         except BaseException as exc:

@@ -18,7 +18,7 @@ from personalize.page_banners import banners_for
 from personalize.pages import CustomerSummary, PageRequest, PageResponse, new_session_id, placements_for
 from personalize.profiles import merged_scores
 from personalize.runtime import Runtime
-from personalize.store.protocols import RawProfile
+from personalize.store.protocols import PageReads, RawProfile, StoreUnavailable
 from personalize.tracking import ProductView, TrackingWrite, score_events
 
 
@@ -27,32 +27,49 @@ async def page_view(data: JSONBody[PageRequest], state: State, request: Request[
     """Record this page view (a product view on product pages; the session's landing source on its first
     page) and return what the page shows: the session id (assigned when absent), the signed customer's
     standing, banners, recommendations per placement and nudges. Placements default by page type; every
-    item's ``reason`` names what served it."""
+    item's ``reason`` names what served it. When the store cannot be reached the page is still answered,
+    with non-personal content (trending held in the process) and no customer standing."""
     runtime: Runtime = state.runtime
     now = now_ms()
     session_id = data.session_id or new_session_id()
     customer_id = runtime.customer_from(data.customer_token) if data.consent else None
     source = _source(runtime, data, request)
-    if data.consent:
-        await _record_view(runtime, data, session_id, customer_id, now, source)
-        raw = await runtime.store.tracking.profile(session_id)
-    else:
-        raw = RawProfile(None, None, None, landing_source=source)
+    reads = await _read_and_record(runtime, data, session_id, customer_id, now, source)
+    if reads is None:
+        reads, customer_id = PageReads(RawProfile(None, None, None, landing_source=source)), None
+    raw = reads.profile
     scores = merged_scores(raw, runtime.decay, runtime.settings.tracking.customer_profile_weight, now)
     page = PageState(runtime, data, customer_id or raw.customer_id, scores, raw.recent, now)
-    ledger = await runtime.store.ledger.ledger(customer_id) if customer_id else None
-    loyalty = await _loyalty(runtime, customer_id, ledger, now) if customer_id else None
+    loyalty = _loyalty(runtime, customer_id, reads, now) if customer_id else None
     # the nudge picks its gap-fillers first; the placements then leave them out (no item twice on a page)
-    nudges = next_tier_nudge(page, ledger) if customer_id and data.page.type == "cart" else []
+    nudges = next_tier_nudge(page, reads.ledger) if customer_id and data.page.type == "cart" else []
     page.blocked.update(item.item_id for nudge in nudges for item in nudge.items)
     country = request.headers.get(runtime.settings.country_header)
     return PageResponse(
         session_id=session_id,
         customer=_summary(loyalty) if loyalty else None,
-        banners=await banners_for(page, raw, ledger, loyalty, country),
+        banners=banners_for(page, reads, loyalty, country),
         recommendations=await compose(page, placements_for(data), data.limit),
         nudges=nudges,
     )
+
+
+async def _read_and_record(
+    runtime: Runtime, data: PageRequest, session_id: str, customer_id: str | None, now: int, source: str | None
+) -> PageReads | None:
+    """At most one store write (the view) and one read (the page's state); ``None`` when the store is down."""
+    if not data.consent:
+        return PageReads(RawProfile(None, None, None, landing_source=source))
+    if runtime.store_down():
+        runtime.metrics.degraded_pages.inc()
+        return None
+    try:
+        await _record_view(runtime, data, session_id, customer_id, now, source)
+        return await runtime.store.page_reads(session_id, customer_id)
+    except StoreUnavailable as exc:
+        runtime.store_failed(exc)
+        runtime.metrics.degraded_pages.inc()
+        return None
 
 
 def _source(runtime: Runtime, data: PageRequest, request: Request[Any, Any, Any]) -> str | None:
@@ -71,8 +88,9 @@ async def _record_view(
     await runtime.store.tracking.apply(TrackingWrite(session_id, customer_id, now, tuple(scored), source))
 
 
-async def _loyalty(runtime: Runtime, customer_id: str, ledger: Ledger | None, now: int) -> LoyaltyState:
-    return state_of(runtime, ledger or Ledger(customer_id=customer_id), now, await runtime.segment_of(customer_id))
+def _loyalty(runtime: Runtime, customer_id: str, reads: PageReads, now: int) -> LoyaltyState:
+    segment = reads.segment.segment if reads.segment else None
+    return state_of(runtime, reads.ledger or Ledger(customer_id=customer_id), now, segment)
 
 
 def _summary(state: LoyaltyState) -> CustomerSummary:

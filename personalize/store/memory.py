@@ -23,6 +23,7 @@ from personalize.store.protocols import (
     Decide,
     Interaction,
     LedgerChange,
+    PageReads,
     RawProfile,
     RawScores,
     SegmentRecord,
@@ -363,6 +364,13 @@ class MemoryStore:
         self.config = MemoryConfig()
         self._claimed: set[str] = set()
         self._leases: dict[str, float] = {}
+
+    async def page_reads(self, session_id: str, customer_id: str | None) -> PageReads:
+        profile = await self.tracking.profile(session_id)
+        if customer_id is None:
+            return PageReads(profile)
+        coupons = tuple(await self.coupons.for_customer(customer_id))
+        return PageReads(profile, await self.ledger.ledger(customer_id), await self.segments.of(customer_id), coupons)
 
     async def ping(self) -> bool:
         return True

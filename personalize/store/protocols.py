@@ -253,6 +253,16 @@ class ConfigStore(Protocol):
         ...
 
 
+class PageReads(msgspec.Struct, frozen=True):
+    """Everything one page view reads from the store, fetched together (one round trip on Redis): the
+    session's profile and, for a signed customer, their ledger, live segment record and coupons."""
+
+    profile: RawProfile
+    ledger: Ledger | None = None
+    segment: SegmentRecord | None = None
+    coupons: tuple[Coupon, ...] = ()
+
+
 class Store(Protocol):
     """One backend: its concerns plus lifecycle."""
 
@@ -284,6 +294,10 @@ class Store(Protocol):
     @property
     def config(self) -> ConfigStore:
         """Versioned configuration documents."""
+        ...
+
+    async def page_reads(self, session_id: str, customer_id: str | None) -> PageReads:
+        """The session's profile and, when ``customer_id`` is given, that customer's ledger, segment and coupons."""
         ...
 
     async def ping(self) -> bool:

@@ -49,12 +49,21 @@ from personalize.store.memory import matches
 from personalize.store.protocols import (
     Applied,
     Interaction,
+    PageReads,
     RawProfile,
     RawScores,
     TrackingConfig,
 )
 from personalize.store.redis_keys import ENCODER, reachable
-from personalize.store.redis_loyalty import RedisConfig, RedisCoupons, RedisLedger, RedisSegments
+from personalize.store.redis_loyalty import (
+    COUPON_DECODER,
+    LEDGER_DECODER,
+    SEGMENT_DECODER,
+    RedisConfig,
+    RedisCoupons,
+    RedisLedger,
+    RedisSegments,
+)
 from personalize.tracking import TrackingWrite
 from recommenders import decay
 
@@ -149,12 +158,22 @@ end
 return {{accepted, duplicates}}
 """
 
-_PROFILE_LUA = """
-local session = redis.call('HGETALL', KEYS[1])
-local cid = redis.call('HGET', KEYS[1], '_c')
-local customer = {}
-if cid then customer = redis.call('HGETALL', ARGV[1] .. cid .. ARGV[2]) end
-return {session, customer, redis.call('LRANGE', KEYS[2], 0, -1)}
+_PAGE_READS_LUA = """
+-- KEYS: the session hash, its recent list. ARGV[1]: the signed customer id, '' when anonymous.
+-- Other keys are derived here (see the key layout above): one round trip reads a whole page's state.
+local reply = {redis.call('HGETALL', KEYS[1]), {}, redis.call('LRANGE', KEYS[2], 0, -1), false, false, {}}
+local linked = redis.call('HGET', KEYS[1], '_c')
+if linked then reply[2] = redis.call('HGETALL', 'pz:customer:' .. linked .. ':profile') end
+local cid = ARGV[1]
+if cid ~= '' then
+  reply[4] = redis.call('GET', 'pz:ledger:' .. cid)
+  local live = redis.call('GET', 'pz:segments:live')
+  if live then reply[5] = redis.call('HGET', 'pz:segments:' .. cmsgpack.unpack(live)['version'] .. ':of', cid) end
+  for i, code in ipairs(redis.call('SMEMBERS', 'pz:coupons:of:' .. cid)) do
+    reply[6][i] = redis.call('GET', 'pz:coupon:' .. code)
+  end
+end
+return reply
 """
 
 
@@ -255,7 +274,7 @@ class RedisTracking:
         self._r = client
         self._config = config
         self._apply = client.register_script(_APPLY_LUA)
-        self._profile = client.register_script(_PROFILE_LUA)
+        self._reads = client.register_script(_PAGE_READS_LUA)
 
     async def apply(self, write: TrackingWrite) -> Applied:
         cfg = self._config
@@ -313,14 +332,26 @@ class RedisTracking:
         return Applied(int(accepted), int(duplicates))
 
     async def profile(self, session_id: str) -> RawProfile:
+        return (await self.page_reads(session_id, None)).profile
+
+    async def page_reads(self, session_id: str, customer_id: str | None) -> PageReads:
+        """The session's profile and the signed customer's ledger, segment and coupons in one script call."""
         with reachable():
-            session, customer, recent = await self._profile(
-                keys=[session_key(session_id), recent_key(session_id)], args=["pz:customer:", ":profile"]
+            session, customer, recent, ledger, segment, coupons = await self._reads(
+                keys=[session_key(session_id), recent_key(session_id)], args=[customer_id or ""]
             )
         session_scores, meta = _parse_hash(session)
         customer_scores, _ = _parse_hash(customer)
         recent_items = tuple(i.decode() for i in reversed(recent))
-        return RawProfile(session_scores, meta.get("_c"), customer_scores, recent_items, meta.get("_s"))
+        profile = RawProfile(session_scores, meta.get("_c"), customer_scores, recent_items, meta.get("_s"))
+        if not customer_id:
+            return PageReads(profile)
+        return PageReads(
+            profile,
+            LEDGER_DECODER.decode(ledger) if ledger else None,
+            SEGMENT_DECODER.decode(segment) if segment else None,
+            tuple(COUPON_DECODER.decode(raw) for raw in coupons if raw),
+        )
 
     async def interactions(self) -> AsyncIterator[Interaction]:
         start = "-"
@@ -369,6 +400,9 @@ class RedisStore:
         self.segments = RedisSegments(self._client)
         self.coupons = RedisCoupons(self._client)
         self.config = RedisConfig(self._client)
+
+    async def page_reads(self, session_id: str, customer_id: str | None) -> PageReads:
+        return await self.tracking.page_reads(session_id, customer_id)
 
     async def ping(self) -> bool:
         try:

@@ -17,7 +17,7 @@ from loyalty_nudges.ledger import Ledger, StoredOrder
 from personalize.store.protocols import CouponDecide, Decide, LedgerChange, SegmentRecord, SegmentRun
 from personalize.store.redis_keys import ENCODER, reachable
 
-_LEDGER = msgspec.msgpack.Decoder(Ledger)
+LEDGER_DECODER = msgspec.msgpack.Decoder(Ledger)
 _ORDER = msgspec.msgpack.Decoder(StoredOrder)
 TOTALS = "pz:totals"
 LEDGER_IDS = "pz:ledger:ids"
@@ -39,7 +39,7 @@ class RedisLedger:
                     try:
                         await pipe.watch(*watched)
                         raw = await pipe.mget(watched)
-                        ledger = _LEDGER.decode(raw[0]) if raw[0] else None
+                        ledger = LEDGER_DECODER.decode(raw[0]) if raw[0] else None
                         order = _ORDER.decode(raw[1]) if order_key and raw[1] else None
                         change = decide(ledger, order)
                         pipe.multi()
@@ -62,7 +62,7 @@ class RedisLedger:
     async def ledger(self, customer_id: str) -> Ledger | None:
         with reachable():
             raw = await self._r.get(f"pz:ledger:{customer_id}")
-        return _LEDGER.decode(raw) if raw else None
+        return LEDGER_DECODER.decode(raw) if raw else None
 
     async def order(self, order_id: str) -> StoredOrder | None:
         with reachable():
@@ -79,7 +79,7 @@ class RedisLedger:
             async for batch in _chunks(self._r.sscan_iter(LEDGER_IDS, count=1000), 500):
                 for raw in await self._r.mget([f"pz:ledger:{cid.decode()}" for cid in batch]):
                     if raw:
-                        yield _LEDGER.decode(raw)
+                        yield LEDGER_DECODER.decode(raw)
 
 
 async def _chunks(source: AsyncIterator[bytes], size: int) -> AsyncIterator[list[bytes]]:
@@ -93,7 +93,7 @@ async def _chunks(source: AsyncIterator[bytes], size: int) -> AsyncIterator[list
         yield batch
 
 
-_SEGMENT = msgspec.msgpack.Decoder(SegmentRecord)
+SEGMENT_DECODER = msgspec.msgpack.Decoder(SegmentRecord)
 _RUN = msgspec.msgpack.Decoder(SegmentRun)
 SEGMENTS_LIVE = "pz:segments:live"
 
@@ -138,7 +138,7 @@ class RedisSegments:
             return None
         with reachable():
             raw = await self._r.hget(f"pz:segments:{run.version}:of", customer_id)
-        return _SEGMENT.decode(raw) if raw else None
+        return SEGMENT_DECODER.decode(raw) if raw else None
 
     async def members(self, segment: str, cursor: str | None, limit: int) -> tuple[list[SegmentRecord], str | None]:
         run = await self.current()
@@ -150,12 +150,12 @@ class RedisSegments:
             )
             page = [i.decode() for i in ids[:limit]]
             raws = await self._r.hmget(f"pz:segments:{run.version}:of", page) if page else []
-        records = [_SEGMENT.decode(raw) for raw in raws if raw]
+        records = [SEGMENT_DECODER.decode(raw) for raw in raws if raw]
         return records, (page[-1] if len(ids) > limit else None)
 
 
 _CAMPAIGN = msgspec.msgpack.Decoder(Campaign)
-_COUPON = msgspec.msgpack.Decoder(Coupon)
+COUPON_DECODER = msgspec.msgpack.Decoder(Coupon)
 
 
 class RedisCoupons:
@@ -188,7 +188,7 @@ class RedisCoupons:
     async def coupon(self, code: str) -> Coupon | None:
         with reachable():
             raw = await self._r.get(f"pz:coupon:{code}")
-        return _COUPON.decode(raw) if raw else None
+        return COUPON_DECODER.decode(raw) if raw else None
 
     async def transact(self, code: str, decide: CouponDecide) -> Any:
         key = f"pz:coupon:{code}"
@@ -198,7 +198,7 @@ class RedisCoupons:
                     try:
                         await pipe.watch(key)
                         raw = await pipe.get(key)
-                        updated, result = decide(_COUPON.decode(raw) if raw else None)
+                        updated, result = decide(COUPON_DECODER.decode(raw) if raw else None)
                         pipe.multi()
                         if updated is not None:
                             pipe.set(key, ENCODER.encode(updated))
@@ -211,7 +211,7 @@ class RedisCoupons:
         with reachable():
             codes = await self._r.smembers(f"pz:coupons:of:{customer_id}")
             raws = await self._r.mget([f"pz:coupon:{c.decode()}" for c in codes]) if codes else []
-        return [_COUPON.decode(raw) for raw in raws if raw]
+        return [COUPON_DECODER.decode(raw) for raw in raws if raw]
 
 
 _PUT_CONFIG_LUA = """

@@ -9,8 +9,9 @@ import pytest
 from litestar.testing import TestClient
 
 from personalize import identity
-from tests.api.conftest import AUTH
-from tests.conftest import IDENTITY_SECRET
+from personalize.app import create_app
+from tests.api.conftest import AUTH, CATALOG
+from tests.conftest import IDENTITY_SECRET, RedisServer, make_settings
 
 
 def page(client: TestClient[Any], **body: Any) -> dict[str, Any]:
@@ -82,3 +83,25 @@ def test_bad_pages_are_400_naming_the_field(client: TestClient[Any], body: dict[
     response = client.post("/v1/page", json=body)
     assert response.status_code == 400
     assert response.json()["error"]["field"] == field
+
+
+@pytest.mark.redis
+def test_a_page_view_costs_one_store_write_and_one_read(redis_server: RedisServer, redis_url: str) -> None:
+    """A signed customer's product page (the most a page reads and writes): on Redis, one script call records
+    the view and one reads profile, ledger, segment and coupons together. Trending comes from the process."""
+    settings = make_settings(store_url=redis_url, catalog_refresh_seconds=3600, trending__cache_seconds=60)
+    token = identity.sign_customer("c7", IDENTITY_SECRET, int(time.time()) + 600)
+    with TestClient(create_app(settings)) as client:
+        assert client.put("/v1/catalog/items", json={"items": CATALOG}, headers=AUTH).status_code == 200
+        body = {"session_id": "sess-0042", "customer_token": token, "page": {"type": "product", "item_id": "i0001"}}
+        page(client, **body)  # the first call fills the process's trending cache
+        with redis_server.client.monitor() as monitor:
+            page(client, **body)
+            redis_server.client.echo("end of page view")
+            sent = []
+            for command in monitor.listen():
+                if command["command"] == "ECHO end of page view":
+                    break
+                if command["client_type"] != "lua":  # commands a script runs are not round trips
+                    sent.append(command["command"].split()[0])
+    assert sent == ["EVALSHA", "EVALSHA"]
