@@ -52,9 +52,11 @@ class ErrorBody(msgspec.Struct):
 class ApiError(Exception):
     """A request the server refuses, with what a caller needs to fix it."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
+        self.status, self.code, self.message, self.field, self.headers = status, code, message, field, headers
 
 
 def _respond(status: int, detail: ErrorDetail, headers: dict[str, str] | None = None) -> Response[ErrorBody]:
@@ -62,7 +64,7 @@ def _respond(status: int, detail: ErrorDetail, headers: dict[str, str] | None = 
 
 
 def api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:
-    return _respond(exc.status, ErrorDetail(exc.code, exc.message, exc.field))
+    return _respond(exc.status, ErrorDetail(exc.code, exc.message, exc.field), exc.headers)
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorBody]:

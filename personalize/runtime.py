@@ -14,6 +14,7 @@ from typing import Any
 from personalize import identity
 from personalize.banner_rules import BannerRules
 from personalize.catalog import CatalogIndex
+from personalize.limits import BrowserLimits
 from personalize.models import ModelSet, load_newest
 from personalize.observability import Metrics
 from personalize.settings import Settings
@@ -39,6 +40,7 @@ class Runtime:
         self.identity_secret = settings.identity_secret or secrets.token_hex(32)
         self.models: ModelSet | None = None
         self.banners = BannerRules(settings)
+        self.limits = BrowserLimits(settings.limits)
         self._tasks: list[asyncio.Task[None]] = []
         self._store_down_until = 0.0
 

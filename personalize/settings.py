@@ -76,6 +76,25 @@ class TrendingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     """How many items of each trending list a process fetches and keeps."""
 
 
+class LimitSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Rate limits of the browser routes (``/v1/page``, ``/v1/events``), per server process; 0 turns one off.
+    Calls with the server-to-server key are not limited."""
+
+    ip_per_second: Annotated[float, Meta(ge=0)] = 50.0
+    """Sustained requests per second from one client address."""
+    ip_burst: Annotated[int, Meta(ge=1)] = 200
+    """Requests one client address may send at once before the rate applies."""
+    session_per_second: Annotated[float, Meta(ge=0)] = 10.0
+    """Sustained requests per second of one session."""
+    session_burst: Annotated[int, Meta(ge=1)] = 40
+    """Requests one session may send at once before the rate applies."""
+    client_ip_header: str = ""
+    """Header your proxy or CDN puts the client address in (e.g. ``X-Forwarded-For``, its last hop is taken);
+    empty uses the connection's peer. Set it only behind a proxy that sets it, or clients could forge it."""
+    max_keys: Annotated[int, Meta(ge=100)] = 100_000
+    """Buckets kept per limiter (least recently used dropped first)."""
+
+
 def _complements() -> dict[str, list[str]]:
     return {
         "dresses": ["shoes", "bags", "jewellery", "accessories"],
@@ -169,6 +188,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     recommendations: RecommendationSettings = msgspec.field(default_factory=RecommendationSettings)
     loyalty: LoyaltyProgram = msgspec.field(default_factory=LoyaltyProgram)
     segments: SegmentSettings = msgspec.field(default_factory=SegmentSettings)
+    limits: LimitSettings = msgspec.field(default_factory=LimitSettings)
 
     def __post_init__(self) -> None:
         if not re.match(r"^(memory://|rediss?://)", self.store_url):

@@ -116,6 +116,10 @@ def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url
 
 
+UNLIMITED = {"PZ_LIMITS__IP_PER_SECOND": "0", "PZ_LIMITS__SESSION_PER_SECOND": "0"}
+"""Tests drive many calls from one address and session: rate limits are off unless a test turns them on."""
+
+
 def make_settings(**overrides: Any) -> Settings:
     """Test settings; a test that turns the demo on passes ``models_dir`` too (else the demo would train
     into the shared no-models directory and other tests would find models there)."""
@@ -127,6 +131,7 @@ def make_settings(**overrides: Any) -> Settings:
         "PZ_ACCESS_LOG": "false",
         "PZ_MODELS_DIR": NO_MODELS,
         "PZ_SEGMENTS__EVERY_HOURS": "0",
+        **UNLIMITED,
     }
     env.update({f"PZ_{key.upper()}": str(value) for key, value in overrides.items()})
     return load_settings(env, config_path="")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import API_KEY, IDENTITY_SECRET, NO_MODELS, free_port, wait_until
+from tests.conftest import API_KEY, IDENTITY_SECRET, NO_MODELS, UNLIMITED, free_port, wait_until
 
 
 def personalize_command() -> list[str]:
@@ -32,6 +32,7 @@ def running_server(*args: str, env: dict[str, str] | None = None, timeout: float
         "PZ_ACCESS_LOG": "false",
         "PZ_MODELS_DIR": NO_MODELS,
         "PZ_SEGMENTS__EVERY_HOURS": "0",
+        **UNLIMITED,
         **(env or {}),
     }
     environ.pop("PZ_CONFIG", None)

@@ -16,6 +16,13 @@ def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     expected = connection.app.state.runtime.settings.api_key
     if not expected:
         raise ApiError(401, "unauthorized", "server-to-server routes are disabled: the server has no PZ_API_KEY")
-    scheme, _, given = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+    if not carries_api_key(connection, expected):
         raise ApiError(401, "unauthorized", "missing or wrong API key: send Authorization: Bearer <PZ_API_KEY>")
+
+
+def carries_api_key(connection: ASGIConnection[Any, Any, Any, Any], expected: str) -> bool:
+    """Whether the call sends ``Authorization: Bearer <expected>`` (compared in constant time)."""
+    scheme, _, given = connection.headers.get("authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import post
+from typing import Any
+
+from litestar import Request, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
@@ -13,12 +15,13 @@ from personalize.tracking import EventBatch, TrackingWrite, TrackResult, event_t
 
 
 @post("/v1/events", status_code=202, tags=["tracking"])
-async def track_events(data: JSONBody[EventBatch], state: State) -> TrackResult:
+async def track_events(data: JSONBody[EventBatch], state: State, request: Request[Any, Any, Any]) -> TrackResult:
     """Record a batch of events for a session (202). Events repeating an ``event_id`` already sent for this
     session are counted once; events naming items the catalog lacks are kept out of profiles and trending.
     A valid ``customer_token`` links the session to the customer, whose long-term profile learns too and whose
     engagement score moves (capped per day; never points, spend or tier)."""
     runtime = state.runtime
+    runtime.limits.check_session(request, data.session_id)
     limit = runtime.settings.tracking.max_events_per_call
     if len(data.events) > limit:
         raise ApiError(400, "too_many_events", f"events: {len(data.events)} events, at most {limit} per call", "events")
