@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 from personalize import identity
 from personalize.settings import Settings, SettingsError, load_settings
@@ -82,21 +84,8 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if args.server == "uvicorn":
-        import uvicorn
-
-        uvicorn.run(
-            "personalize.asgi:build",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            loop="uvloop",
-            http="httptools",
-            access_log=False,  # the app writes its own structured access line
-            log_level="warning",
-            backlog=2048,
-            timeout_graceful_shutdown=10,
-        )
+        with _sigterm_ends_cleanly():
+            _run_uvicorn(settings)
         return 0
     from granian import Granian
     from granian.constants import Interfaces
@@ -112,6 +101,49 @@ def _serve(args: argparse.Namespace) -> int:
         backlog=2048,
     ).serve()
     return 0
+
+
+def _run_uvicorn(settings: Settings) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "personalize.asgi:build",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,  # the app writes its own structured access line
+        log_level="warning",
+        backlog=2048,
+        timeout_graceful_shutdown=10,
+    )
+
+
+class _Stopped(Exception):
+    """SIGTERM reached :func:`_sigterm_ends_cleanly`'s handler."""
+
+
+@contextlib.contextmanager
+def _sigterm_ends_cleanly() -> Iterator[None]:
+    """End with status 0 after a SIGTERM stop, as the multi-worker supervisor does.
+
+    uvicorn drains the requests in flight and runs the lifespan shutdown on SIGTERM, then restores the handler it
+    found and raises the signal again, so the process would report death by SIGTERM (-15, 143 in a shell) after a
+    clean stop. The handler it finds is this one: the stop is complete by then and the command returns normally.
+    """
+
+    def stopped(_signum: int, _frame: FrameType | None) -> None:
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stopped)
+    try:
+        yield
+    except _Stopped:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 async def _prepare_store(settings: Settings) -> str | None:
