@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 # Demo defaults: documented in the README; never use these keys in production.
 export PZ_API_KEY ?= demo-api-key
 export PZ_IDENTITY_SECRET ?= demo-identity-secret
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format check fixtures loadtest clean
+.PHONY: help install demo test test-fast lint format check fixtures loadtest bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +47,9 @@ check: lint test ## what CI runs: lint, then the whole suite
 
 loadtest: $(STAMP) ## Locust personas for LOADTEST_TIME (2m) against a fresh server (LOADTEST_STORE=redis|memory)
 	./loadtests/run_loadtest.sh
+
+bench: $(STAMP) ## personalize bench: the server against a bare endpoint (memory, Redis); writes BENCHMARKS.md
+	$(BIN)/personalize bench $(BENCH_ARGS)
 
 fixtures: $(STAMP) ## write the demo store as JSONL into var/fixtures
 	$(BIN)/personalize fixtures --out var/fixtures

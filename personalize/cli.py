@@ -54,12 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     fixtures.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     fixtures.set_defaults(run=_fixtures)
 
-    from personalize.commands import evaluate, import_orders, segments, train
+    from personalize.commands import bench, evaluate, import_orders, segments, train
 
     train.add_parser(commands)
     evaluate.add_parser(commands)
     import_orders.add_parser(commands)
     segments.add_parser(commands)
+    bench.add_parser(commands)
     return parser
 
 
