@@ -7,6 +7,7 @@ version moves), so the request path never waits on the store for titles, prices 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -148,10 +149,11 @@ def check_category(path: str, name: str) -> None:
         raise ValueError(f"{name} {path[:80]!r} must be a path of lowercase segments such as 'women/dresses'")
 
 
-def category_levels(path: str) -> list[str]:
-    """``women/dresses/midi`` → ``["women", "women/dresses", "women/dresses/midi"]``."""
+@functools.lru_cache(maxsize=4096)
+def category_levels(path: str) -> tuple[str, ...]:
+    """``women/dresses/midi`` → ``("women", "women/dresses", "women/dresses/midi")`` (cached: shops have few)."""
     parts = path.split("/")
-    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    return tuple("/".join(parts[: i + 1]) for i in range(len(parts)))
 
 
 class CatalogIndex:
@@ -165,6 +167,7 @@ class CatalogIndex:
         by_brand: dict[str, list[str]] = defaultdict(list)
         by_color: dict[str, list[str]] = defaultdict(list)
         by_category_brand: dict[tuple[str, str], list[str]] = defaultdict(list)
+        by_category_color: dict[tuple[str, str], list[str]] = defaultdict(list)
         for item in self.items.values():
             prices[item.category].append(item.price)
             by_brand[item.brand].append(item.item_id)
@@ -172,6 +175,7 @@ class CatalogIndex:
             for level in category_levels(item.category):
                 by_category[level].append(item.item_id)
                 by_category_brand[(level, item.brand)].append(item.item_id)
+                by_category_color[(level, item.color)].append(item.item_id)
         self._leaf_prices = {leaf: sorted(values) for leaf, values in prices.items()}
         by_category[""] = list(self.items)
         newest_first = self._newest_first
@@ -183,9 +187,15 @@ class CatalogIndex:
         """Item ids of each colour, newest first."""
         self.by_category_brand = {key: sorted(ids, key=newest_first) for key, ids in by_category_brand.items()}
         """Item ids of each (category level, brand), newest first."""
+        self.by_category_color = {key: sorted(ids, key=newest_first) for key, ids in by_category_color.items()}
+        """Item ids of each (category level, colour), newest first."""
         self._bands = {item.item_id: self._band(item) for item in self.items.values()}
         self.by_price = sorted((item.price, item.item_id) for item in self.items.values() if item.in_stock)
         """In-stock items as (price, id), cheapest first."""
+
+    def newest_first(self, item_id: str) -> tuple[int, str]:
+        """Sort key: newest item first, then by id."""
+        return self._newest_first(item_id)
 
     def _newest_first(self, item_id: str) -> tuple[int, str]:
         return -self.items[item_id].created_at_ms, item_id

@@ -8,6 +8,8 @@ Every item's ``reason`` names the source that served it; a missing model simply 
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Awaitable, Callable, Sequence
 
 import numpy as np
@@ -22,6 +24,8 @@ from recommenders.ranking import blend_weight, diversify, rank
 Ranked = list[tuple[str, float]]
 BRAND_CANDIDATES = 60
 """Newest items of each of the visitor's top brands added to a category's ranking candidates."""
+SAME_ATTRIBUTE_CANDIDATES = 2000
+"""Newest items of the anchor's brand (or colour) in the wanted categories that same-brand/colour ranks."""
 Source = Callable[["PageState", int], Awaitable[Ranked]]
 Allowed = Callable[[Item], bool]
 
@@ -101,7 +105,7 @@ def _take(ranked: Ranked, reason: str, state: PageState, allowed: Allowed, room:
 
 def _pairs(found: tuple[npt.NDArray[np.str_], npt.NDArray[np.float32]]) -> Ranked:
     ids, scores = found
-    return [(str(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+    return list(zip(ids.tolist(), scores.tolist(), strict=True))
 
 
 def _anything(_: Item) -> bool:
@@ -110,8 +114,8 @@ def _anything(_: Item) -> bool:
 
 def under(scopes: Sequence[str]) -> Allowed:
     """Items whose category is one of ``scopes`` or below one of them."""
-    wanted = set(scopes)
-    return lambda item: any(level in wanted for level in category_levels(item.category))
+    wanted = frozenset(scopes)
+    return lambda item: not wanted.isdisjoint(category_levels(item.category))
 
 
 # --- sources --------------------------------------------------------------------------------------------
@@ -182,11 +186,13 @@ def same_attribute(attribute: str, scopes: Callable[[PageState], list[str]]) -> 
         anchor = state.anchor
         if anchor is None:
             return []
-        index = state.catalog.by_brand if attribute == "brand" else state.catalog.by_color
-        allowed = under(scopes(state))
-        found = [i for i in index.get(getattr(anchor, attribute), ())[:2000] if allowed(state.catalog.items[i])]
+        catalog, value, wanted = state.catalog, getattr(anchor, attribute), scopes(state)
+        index = catalog.by_category_brand if attribute == "brand" else catalog.by_category_color
+        per_scope = (index.get((scope, value), ())[:SAME_ATTRIBUTE_CANDIDATES] for scope in wanted)
+        merged = dict.fromkeys(heapq.merge(*per_scope, key=catalog.newest_first))  # nested scopes overlap
+        found = list(itertools.islice(merged, SAME_ATTRIBUTE_CANDIDATES))
         trend: dict[str, float] = {}
-        for scope in scopes(state):
+        for scope in wanted:
             trend.update(await state.runtime.trending.top(scope, state.now))
         return sorted(((i, trend.get(i, 0.0)) for i in found), key=lambda pair: -pair[1])[: n * 4]
 

@@ -76,7 +76,7 @@ def _refuse_if(what: str, wait: float) -> None:
         raise ApiError(429, "rate_limited", message, headers={"Retry-After": str(seconds)})
 
 
-def limit_browser_calls(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def limit_browser_calls(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard of the browser routes (it runs before the body is read): the per-address limit, unless the call
     carries the server-to-server key (a shop's back end calls for many visitors from one address)."""
     runtime = connection.app.state.runtime

@@ -54,12 +54,10 @@ class TopLists:
         return self._pick(self.item_idx[col], self.item_score[col], n, (*exclude, item_id))
 
     def _pick(self, idx: IntArray, score: FloatArray, n: int, exclude: Collection[str]) -> tuple[StrArray, FloatArray]:
-        keep = idx >= 0
-        ids, scores = self.item_ids[idx[keep]], score[keep]
-        if exclude:
-            mask = ~np.isin(ids, list(exclude))
-            ids, scores = ids[mask], scores[mask]
-        return ids[:n], scores[:n]
+        # rows are short (top-k): plain Python over them beats numpy's set operations on every call
+        banned = {col for col in map(self.item_index.get, exclude) if col is not None}
+        kept = [pos for pos, col in enumerate(idx.tolist()) if col >= 0 and col not in banned][:n]
+        return self.item_ids[idx[kept]], score[kept]
 
     def save(self, path: Path) -> None:
         """One ``.npz``, no pickle."""

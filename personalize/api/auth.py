@@ -11,7 +11,7 @@ from litestar.handlers.base import BaseRouteHandler
 from personalize.errors import ApiError
 
 
-def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Refuse with 401 unless ``Authorization: Bearer <PZ_API_KEY>`` matches (constant-time)."""
     expected = connection.app.state.runtime.settings.api_key
     if not expected:
