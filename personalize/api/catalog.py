@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from personalize.api.auth import require_api_key
+from personalize.api.responses import errors
 from personalize.catalog import CatalogUpsert, ItemOut, ItemPage, UpsertResult, to_item, to_out
 from personalize.errors import ApiError
 
@@ -18,7 +19,7 @@ class CatalogController(Controller):
     guards = [require_api_key]  # noqa: RUF012 - litestar reads the class attribute
     tags = ["catalog"]  # noqa: RUF012
 
-    @put("/", status_code=200)
+    @put("/", status_code=200, responses=errors(400, 401, 413, 503))
     async def upsert(self, data: JSONBody[CatalogUpsert], state: State) -> UpsertResult:
         """Insert or replace up to 10,000 items at once; the batch is applied whole or not at all."""
         runtime = state.runtime
@@ -27,7 +28,7 @@ class CatalogController(Controller):
         await runtime.refresh_catalog()
         return UpsertResult(upserted=len({item.item_id for item in items}), catalog_version=version)
 
-    @get("/{item_id:str}")
+    @get("/{item_id:str}", responses=errors(400, 401, 404, 503))
     async def get_item(self, item_id: Annotated[str, PathParameter(max_length=64)], state: State) -> ItemOut:
         """One catalog item."""
         item = await state.runtime.store.catalog.get_item(item_id)
@@ -35,7 +36,7 @@ class CatalogController(Controller):
             raise ApiError(404, "not_found", f"no catalog item {item_id!r}", "item_id")
         return to_out(item, state.runtime.settings.currency)
 
-    @get("/")
+    @get("/", responses=errors(400, 401, 503))
     async def list_items(
         self,
         state: State,

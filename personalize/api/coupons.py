@@ -10,6 +10,7 @@ from litestar.params import JSONBody, PathParameter
 
 from loyalty_nudges.coupons import normalize
 from personalize.api.auth import require_api_key
+from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.coupons import CampaignIn, CampaignOut, CouponOut, RedeemIn, coupon_out, create_campaign, redeem
 from personalize.errors import ApiError
@@ -22,7 +23,7 @@ class CouponsController(Controller):
     guards = [require_api_key]  # noqa: RUF012 - litestar reads the class attribute
     tags = ["coupons"]  # noqa: RUF012
 
-    @post("/campaigns", status_code=201)
+    @post("/campaigns", status_code=201, responses=errors(400, 401, 409, 413, 503))
     async def campaign(self, data: JSONBody[CampaignIn], state: State) -> CampaignOut:
         """Create a campaign and issue one code per customer of its audience (tier, engagement-score band,
         segment, explicit ids; conditions combine with AND) plus ``unassigned`` codes. Codes are CSPRNG draws over
@@ -30,7 +31,7 @@ class CouponsController(Controller):
         one is to guess. 409 when the campaign id exists."""
         return await create_campaign(state.runtime, data, now_ms())
 
-    @get("/{code:str}")
+    @get("/{code:str}", responses=errors(400, 401, 404, 503))
     async def coupon(self, code: Code, state: State) -> CouponOut:
         """One code (any case, hyphens and spaces ignored)."""
         found = await state.runtime.store.coupons.coupon(normalize(code))
@@ -38,7 +39,7 @@ class CouponsController(Controller):
             raise ApiError(404, "coupon_unknown", f"{normalize(code)}: no such coupon code", "code")
         return coupon_out(found, state.runtime.settings.loyalty.currency)
 
-    @post("/{code:str}/redeem", status_code=200)
+    @post("/{code:str}/redeem", status_code=200, responses=errors(400, 401, 403, 404, 409, 413, 503))
     async def redeem(self, code: Code, data: JSONBody[RedeemIn], state: State) -> CouponOut:
         """Use a code for an order in one atomic step. Idempotent on ``order_id``; a code used by another order
         (409 ``coupon_used``), expired (409), not yet valid (409) or assigned to someone else (403) is refused

@@ -9,12 +9,18 @@ from litestar.datastructures import State
 from litestar.params import PathParameter
 
 from personalize.api.auth import require_api_key
+from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.errors import ApiError
 from personalize.loyalty import LoyaltyState, state_of
 
 
-@get("/v1/customers/{customer_id:str}/loyalty", guards=[require_api_key], tags=["loyalty"])
+@get(
+    "/v1/customers/{customer_id:str}/loyalty",
+    guards=[require_api_key],
+    tags=["loyalty"],
+    responses=errors(400, 401, 404, 503),
+)
 async def customer_loyalty(customer_id: Annotated[str, PathParameter(max_length=100)], state: State) -> LoyaltyState:
     """Tier, qualifying and lifetime spend, spendable and pending points, engagement score, the next tier and
     the amount still missing, the next points to expire, the RFM segment. 404 for a customer with no orders

@@ -8,13 +8,14 @@ from litestar import Request, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
+from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.errors import ApiError
 from personalize.loyalty import record_engagement
 from personalize.tracking import EventBatch, TrackingWrite, TrackResult, event_type, score_events
 
 
-@post("/v1/events", status_code=202, tags=["tracking"])
+@post("/v1/events", status_code=202, tags=["tracking"], responses=errors(400, 413, 429, 503))
 async def track_events(data: JSONBody[EventBatch], state: State, request: Request[Any, Any, Any]) -> TrackResult:
     """Record a batch of events for a session (202). Events repeating an ``event_id`` already sent for this
     session are counted once; events naming items the catalog lacks are kept out of profiles and trending.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 from litestar import MediaType, Response, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 
@@ -22,7 +23,11 @@ async def healthz() -> Health:
     return Health("ok")
 
 
-@get("/readyz", tags=["operations"])
+@get(
+    "/readyz",
+    tags=["operations"],
+    responses={503: ResponseSpec(Health, description="Not ready: the store does not answer.", generate_examples=False)},
+)
 async def readyz(state: State) -> Response[Health]:
     """Ready to serve: the store answers. 503 otherwise."""
     runtime = state.runtime

@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, PathParameter
 
 from personalize.api.auth import require_api_key
+from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.loyalty import OrderIn, OrderResult, RefundIn, RefundResult, complete_order, refund_order
 
@@ -18,14 +19,14 @@ class OrdersController(Controller):
     guards = [require_api_key]  # noqa: RUF012 - litestar reads the class attribute
     tags = ["loyalty"]  # noqa: RUF012
 
-    @post("/", status_code=200)
+    @post("/", status_code=200, responses=errors(400, 401, 413, 503))
     async def complete(self, data: JSONBody[OrderIn], state: State) -> OrderResult:
         """An order completed: qualifying and lifetime spend, history, points and the tier change at once.
         Idempotent on ``order_id``, also under concurrent deliveries to several processes: a replay returns
         the first response with ``duplicate: true``."""
         return await complete_order(state.runtime, data, now_ms())
 
-    @post("/{order_id:str}/refunds", status_code=200)
+    @post("/{order_id:str}/refunds", status_code=200, responses=errors(400, 401, 404, 413, 422, 503))
     async def refund(
         self, order_id: Annotated[str, PathParameter(max_length=100)], data: JSONBody[RefundIn], state: State
     ) -> RefundResult:

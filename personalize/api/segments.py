@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.params import PathParameter, QueryParameter
 
 from personalize.api.auth import require_api_key
+from personalize.api.responses import errors
 from personalize.errors import ApiError
 
 
@@ -43,7 +44,7 @@ class SegmentsController(Controller):
     guards = [require_api_key]  # noqa: RUF012 - litestar reads the class attribute
     tags = ["segments"]  # noqa: RUF012
 
-    @get("/")
+    @get("/", responses=errors(401, 503))
     async def counts(self, state: State) -> SegmentCounts:
         """Customers per named segment (every name of the map, zero included) as of the last run."""
         run = await state.runtime.store.segments.current()
@@ -53,7 +54,7 @@ class SegmentsController(Controller):
         as_of = datetime.fromtimestamp(run.as_of_ms / 1000, tz=UTC) if run else None
         return SegmentCounts(as_of=as_of, counts=counts)
 
-    @get("/{name:str}/customers")
+    @get("/{name:str}/customers", responses=errors(400, 401, 404, 503))
     async def members(
         self,
         name: Annotated[str, PathParameter(max_length=64)],

@@ -9,11 +9,17 @@ from litestar.datastructures import State
 from litestar.params import PathParameter
 
 from personalize.api.auth import require_api_key
+from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.profiles import SessionProfile, build_profile, merged_scores
 
 
-@get("/v1/sessions/{session_id:str}/profile", guards=[require_api_key], tags=["sessions"])
+@get(
+    "/v1/sessions/{session_id:str}/profile",
+    guards=[require_api_key],
+    tags=["sessions"],
+    responses=errors(400, 401, 503),
+)
 async def session_profile(session_id: Annotated[str, PathParameter(max_length=64)], state: State) -> SessionProfile:
     """The session's affinities per attribute (brand, category, color, price_band), each list highest first,
     decayed to now, with the linked customer's long-term profile merged in. ``evidence`` is the decayed

@@ -73,6 +73,13 @@ def test_a_bad_file_is_refused_by_name_and_the_old_rules_keep_serving(shop: Test
     assert "us-free-shipping" in banners(shop, context={"country": "US"})
 
 
+def test_a_request_without_a_file_is_400_and_the_rules_keep_serving(shop: TestClient[Any]) -> None:
+    before = shop.get("/v1/admin/banners", headers=AUTH).json()
+    response = shop.put("/v1/admin/banners", content=b"", headers={**AUTH, "content-type": "application/toml"})
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_request")
+    assert shop.get("/v1/admin/banners", headers=AUTH).json() == before
+
+
 def test_a_new_file_is_versioned_and_served_at_once(shop: TestClient[Any]) -> None:
     rules = {"banners": [{"id": "winter", "slot": "hero", "title": "Winter sale", "text": "Up to 50% off"}]}
     import json
