@@ -12,20 +12,24 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
 from personalize import money
+from personalize.openapi import list_of, schema
 
 ItemId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
-CategoryPath = Annotated[str, Meta(min_length=1, max_length=200)]
 _CATEGORY = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*(?:/[a-z0-9]+(?:[-_][a-z0-9]+)*){0,5}$")
+# the pattern is checked by check_category (its message names the field), stated here for the schema
+CategoryPath = Annotated[str, Meta(min_length=1, max_length=200), schema(pattern=_CATEGORY.pattern)]
 Title = Annotated[str, Meta(min_length=1, max_length=300)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Link = Annotated[str, Meta(max_length=2000)]
+_HREF = ("http://", "https://", "/")
+Href = Annotated[Link, schema(pattern="^(https?://|/|$)")]
+"""An http(s) URL, a path starting with ``/`` or empty; checked in ``ItemIn.__post_init__``."""
 Tag = Annotated[str, Meta(min_length=1, max_length=50)]
 MAX_ITEMS_PER_CALL = 10_000
 PRICE_BANDS = 5
@@ -38,12 +42,12 @@ class ItemIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     title: Title
     brand: Name
     category: CategoryPath
-    price: Decimal
+    price: money.Amount
     color: Annotated[str, Meta(max_length=40)] = ""
     in_stock: bool = True
-    url: Link = ""
-    image: Link = ""
-    tags: Annotated[list[Tag], Meta(max_length=32)] = msgspec.field(default_factory=list)
+    url: Href = ""
+    image: Href = ""
+    tags: Annotated[list[Tag], Meta(max_length=32), list_of(Tag)] = msgspec.field(default_factory=list)
     created_at: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -51,7 +55,7 @@ class ItemIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         money.check_amount(self.price, "price")
         for name in ("url", "image"):
             value = getattr(self, name)
-            if value and not value.startswith(("http://", "https://", "/")):
+            if value and not value.startswith(_HREF):
                 raise ValueError(f"{name} {value[:80]!r} must be an http(s) URL or a path starting with /")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Annotated
 
 import msgspec
@@ -15,6 +14,7 @@ from loyalty_nudges.coupons import Audience, Campaign, Coupon
 from personalize import money
 from personalize.errors import ApiError
 from personalize.loyalty import Id
+from personalize.openapi import schema
 from personalize.runtime import Runtime
 
 _REFUSALS: dict[str, tuple[int, str]] = {
@@ -25,14 +25,17 @@ _REFUSALS: dict[str, tuple[int, str]] = {
     "not_yours": (403, "this code belongs to another customer"),
 }
 
+# litestar drops the bound 0 of an optional number: stated again for the schema
+DiscountPct = Annotated[Annotated[float, Meta(gt=0, le=100)], schema(exclusive_minimum=0, maximum=100)]
+
 
 class CampaignIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Body of ``POST /v1/coupons/campaigns``: one code per customer of the audience (plus ``unassigned``)."""
 
     campaign_id: Id
     name: Annotated[str, Meta(min_length=1, max_length=200)]
-    discount_pct: Annotated[float, Meta(gt=0, le=100)] | None = None
-    discount_amount: Decimal | None = None
+    discount_pct: DiscountPct | None = None
+    discount_amount: money.OptionalAmount = None
     prefix: Annotated[str, Meta(max_length=12, pattern=r"^[A-Za-z0-9-]*$")] = ""
     length: Annotated[int, Meta(ge=rules.MIN_LENGTH, le=32)] = 12
     valid_from: datetime | None = None

@@ -4,7 +4,6 @@ store transactions that apply the pure rules of ``loyalty_nudges.ledger`` exactl
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated
 
 import msgspec
@@ -30,7 +29,7 @@ class OrderLineIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     item_id: ItemId
     quantity: Annotated[int, Meta(ge=1, le=10_000)] = 1
-    price: Decimal
+    price: money.Amount
     on_promotion: bool = False
 
     def __post_init__(self) -> None:
@@ -43,7 +42,7 @@ class OrderIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     order_id: Id
     customer_id: Id
     items: Annotated[list[OrderLineIn], Meta(min_length=1, max_length=500)]
-    total: Decimal
+    total: money.Amount
     currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
     completed_at: datetime | Annotated[int, Meta(ge=0, le=10**14)]
     session_id: Annotated[str, Meta(max_length=64)] | None = None
@@ -57,7 +56,7 @@ class RefundIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Body of ``POST /v1/orders/{order_id}/refunds``: without ``amount`` the rest of the order is refunded."""
 
     refund_id: Id
-    amount: Decimal | None = None
+    amount: money.OptionalAmount = None
     reason: Annotated[str, Meta(max_length=200)] | None = None
 
     def __post_init__(self) -> None:

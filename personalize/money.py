@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
+
+from personalize.openapi import schema
 
 _EXPONENTS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
 MAX_AMOUNT = Decimal("1000000000")
+Amount = Annotated[Decimal, schema(type="number", minimum=0, maximum=int(MAX_AMOUNT))]
+"""A wire amount: a JSON number in the shop currency, decoded exactly; :func:`check_amount` judges it."""
+OptionalAmount = Annotated[
+    Decimal | None, schema(type=["number", "null"], one_of=None, minimum=0, maximum=int(MAX_AMOUNT))
+]
+"""An :data:`Amount` or null (``one_of=None`` drops litestar's string-or-null alternatives)."""
 
 
 def exponent(currency: str) -> int:

@@ -8,7 +8,6 @@ catalog); each item's ``reason`` names the source that served it.
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
@@ -16,6 +15,7 @@ from msgspec import Meta
 
 from personalize import money
 from personalize.catalog import CategoryPath, Item, ItemId, check_category
+from personalize.openapi import list_of, schema
 from personalize.tracking import Placement, SessionId
 
 PageType = Literal["home", "category", "product", "cart", "checkout", "search", "other"]
@@ -30,6 +30,11 @@ DEFAULT_PLACEMENTS: dict[str, tuple[str, ...]] = {
 }
 KNOWN_PLACEMENTS = frozenset(name for names in DEFAULT_PLACEMENTS.values() for name in names)
 Country = Annotated[str, Meta(pattern=r"^[A-Za-z]{2}$")]
+# the names are checked by PageRequest.__post_init__ (its message lists them); stated here for the schema
+Placements = Annotated[
+    Annotated[list[Placement], Meta(max_length=10)] | None,
+    schema(type=["array", "null"], one_of=None, max_items=10, items={"enum": sorted(KNOWN_PLACEMENTS)}),
+]
 
 
 class CartLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -37,7 +42,7 @@ class CartLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     item_id: ItemId
     quantity: Annotated[int, Meta(ge=1, le=1000)] = 1
-    price: Decimal | None = None
+    price: money.OptionalAmount = None
 
     def __post_init__(self) -> None:
         if self.price is not None:
@@ -82,9 +87,9 @@ class PageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     session_id: SessionId | None = None
     customer_token: Annotated[str, Meta(max_length=512)] | None = None
     context: PageContext = msgspec.field(default_factory=PageContext)
-    placements: Annotated[list[Placement], Meta(max_length=10)] | None = None
+    placements: Placements = None
     limit: Annotated[int, Meta(ge=1, le=50)] = 8
-    exclude: Annotated[list[ItemId], Meta(max_length=100)] = msgspec.field(default_factory=list)
+    exclude: Annotated[list[ItemId], Meta(max_length=100), list_of(ItemId)] = msgspec.field(default_factory=list)
     consent: bool = True
     """False before the visitor consents: nothing is recorded, no profile or customer is used, and only
     non-personal content comes back (trending, geo and landing-source banners)."""
