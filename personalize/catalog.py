@@ -18,6 +18,7 @@ import msgspec
 from msgspec import Meta
 
 from personalize import money
+from personalize.clock import WireTime, epoch_ms
 from personalize.openapi import list_of, schema
 
 ItemId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -48,7 +49,7 @@ class ItemIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     url: Href = ""
     image: Href = ""
     tags: Annotated[list[Tag], Meta(max_length=32), list_of(Tag)] = msgspec.field(default_factory=list)
-    created_at: datetime | None = None
+    created_at: WireTime | None = None
 
     def __post_init__(self) -> None:
         check_category(self.category, "category")
@@ -113,7 +114,7 @@ class UpsertResult(msgspec.Struct):
 
 def to_item(item: ItemIn, currency: str) -> Item:
     """The stored form of a validated wire item."""
-    created = int(item.created_at.timestamp() * 1000) if item.created_at else 0
+    created = epoch_ms(item.created_at) if item.created_at is not None else 0
     return Item(
         item_id=item.item_id,
         title=item.title,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
@@ -12,11 +12,13 @@ from msgspec import Meta
 from loyalty_nudges import coupons as rules
 from loyalty_nudges.coupons import Audience, Campaign, Coupon
 from personalize import money
+from personalize.clock import WireTime, epoch_ms
 from personalize.errors import ApiError
 from personalize.loyalty import Id
 from personalize.openapi import schema
 from personalize.runtime import Runtime
 
+HOUR_MS = 3_600_000
 _REFUSALS: dict[str, tuple[int, str]] = {
     "unknown": (404, "no such coupon code"),
     "used": (409, "this code has already been used by another order"),
@@ -38,7 +40,7 @@ class CampaignIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     discount_amount: money.OptionalAmount = None
     prefix: Annotated[str, Meta(max_length=12, pattern=r"^[A-Za-z0-9-]*$")] = ""
     length: Annotated[int, Meta(ge=rules.MIN_LENGTH, le=32)] = 12
-    valid_from: datetime | None = None
+    valid_from: WireTime | None = None
     valid_hours: Annotated[float, Meta(gt=0, le=24 * 366)] = 48
     audience: Audience = msgspec.field(default_factory=Audience)
     unassigned: Annotated[int, Meta(ge=0, le=100_000)] = 0
@@ -102,8 +104,8 @@ def _time(ms: int) -> datetime:
 async def create_campaign(runtime: Runtime, body: CampaignIn, now_ms: int) -> CampaignOut:
     """Store the campaign (409 if its id exists) and issue unique codes to its audience."""
     currency = runtime.settings.loyalty.currency
-    start = body.valid_from or _time(now_ms)
-    expires = start + timedelta(hours=body.valid_hours)
+    start_ms = epoch_ms(body.valid_from) if body.valid_from is not None else now_ms
+    expires_ms = start_ms + int(body.valid_hours * HOUR_MS)
     campaign = Campaign(
         campaign_id=body.campaign_id,
         name=body.name,
@@ -111,8 +113,8 @@ async def create_campaign(runtime: Runtime, body: CampaignIn, now_ms: int) -> Ca
         discount_minor=money.to_minor(body.discount_amount, currency) if body.discount_amount is not None else 0,
         prefix=body.prefix,
         length=body.length,
-        valid_from_ms=int(start.timestamp() * 1000),
-        expires_at_ms=int(expires.timestamp() * 1000),
+        valid_from_ms=start_ms,
+        expires_at_ms=expires_ms,
         audience=body.audience,
         unassigned=body.unassigned,
     )
@@ -126,7 +128,7 @@ async def create_campaign(runtime: Runtime, body: CampaignIn, now_ms: int) -> Ca
         codes_issued=len(codes),
         assigned=len(customers),
         entropy_bits=round(rules.entropy_bits(body.length), 1),
-        expires_at=expires,
+        expires_at=_time(expires_ms),
         sample=codes[:3],
     )
 

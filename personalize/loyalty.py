@@ -14,7 +14,7 @@ from loyalty_nudges.ledger import Ledger, OrderInput, OrderLine, StoredOrder
 from loyalty_nudges.program import Tier
 from personalize import money
 from personalize.catalog import CatalogIndex, ItemId
-from personalize.clock import epoch_ms
+from personalize.clock import WireTime, epoch_ms
 from personalize.errors import ApiError
 from personalize.runtime import Runtime
 from personalize.store.protocols import LedgerChange
@@ -44,7 +44,7 @@ class OrderIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     items: Annotated[list[OrderLineIn], Meta(min_length=1, max_length=500)]
     total: money.Amount
     currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
-    completed_at: datetime | Annotated[int, Meta(ge=0, le=10**14)]
+    completed_at: WireTime
     session_id: Annotated[str, Meta(max_length=64)] | None = None
     coupon_code: Annotated[str, Meta(max_length=64)] | None = None
 

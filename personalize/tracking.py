@@ -15,13 +15,12 @@ import msgspec
 from msgspec import Meta
 
 from personalize.catalog import CatalogIndex, Item, ItemId, category_levels
-from personalize.clock import epoch_ms
+from personalize.clock import WireTime, epoch_ms
 from personalize.settings import Settings
 
 SessionId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 EventId = Annotated[str, Meta(min_length=1, max_length=100)]
 Placement = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
-Timestamp = Annotated[int, Meta(ge=0, le=10**14)] | datetime
 FUTURE_SLACK_MS = 5 * 60 * 1000
 RECENT_KINDS = frozenset({"product_view", "click", "add_to_cart"})
 """Events that put their item on the session's recent-items list (the input of session-based recommendations)."""
@@ -29,7 +28,7 @@ RECENT_KINDS = frozenset({"product_view", "click", "add_to_cart"})
 
 class _Event(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
     event_id: EventId | None = None
-    ts: Timestamp | None = None
+    ts: WireTime | None = None
 
 
 class ProductView(_Event, tag="product_view"):
@@ -127,10 +126,8 @@ def event_ts(event: Event, now_ms: int) -> int:
     match event.ts:
         case None:
             return now_ms
-        case datetime() as moment:
+        case datetime() | int() | float() as moment:
             ts = epoch_ms(moment)
-        case int() as millis:
-            ts = millis
     return now_ms if ts > now_ms + FUTURE_SLACK_MS else min(ts, now_ms)
 
 

@@ -21,6 +21,13 @@ def test_get_returns_money_as_a_number_and_the_fields_as_sent(client: TestClient
     assert (body["brand"], body["category"], body["tags"]) == ("Gucci", "women/dresses", ["silk"])
 
 
+def test_created_at_is_epoch_milliseconds_or_iso_like_every_wire_time(client: TestClient[Any]) -> None:
+    items = [catalog_item(7, created_at=1_795_000_000_000), catalog_item(8, created_at="2026-11-18T11:06:40Z")]
+    assert client.put("/v1/catalog/items", json={"items": items}, headers=AUTH).status_code == 200
+    for item_id in ("i0007", "i0008"):
+        assert client.get(f"/v1/catalog/items/{item_id}", headers=AUTH).json()["created_at"] == "2026-11-18T11:06:40Z"
+
+
 def test_unknown_item_is_404_naming_it(client: TestClient[Any]) -> None:
     response = client.get("/v1/catalog/items/nope", headers=AUTH)
     assert response.status_code == 404

@@ -93,3 +93,11 @@ def test_codes_are_unique_and_campaign_ids_too(client: TestClient[Any]) -> None:
 def test_bad_campaigns_are_refused_by_field(client: TestClient[Any], body: dict[str, Any], field: str) -> None:
     response = client.post("/v1/coupons/campaigns", json={"name": "x", "campaign_id": "bad", **body}, headers=AUTH)
     assert (response.status_code, response.json()["error"]["field"]) == (400, field)
+
+
+def test_valid_from_is_epoch_milliseconds_or_iso(client: TestClient[Any]) -> None:
+    by_ms = campaign(client, campaign_id="ms", discount_pct=5, valid_from=4_102_444_800_000, unassigned=1)
+    by_iso = campaign(client, campaign_id="iso", discount_pct=5, valid_from="2100-01-01T00:00:00Z", unassigned=1)
+    starts = [client.get(f"/v1/coupons/{c['sample'][0]}", headers=AUTH).json()["valid_from"] for c in (by_ms, by_iso)]
+    assert starts == ["2100-01-01T00:00:00Z", "2100-01-01T00:00:00Z"]
+    assert by_ms["expires_at"] == "2100-01-03T00:00:00Z"

@@ -17,3 +17,8 @@ def test_every_wire_form_gives_the_same_moment() -> None:
     assert epoch_ms(moment.isoformat().replace("+00:00", "Z")) == MS
     assert epoch_ms(moment.replace(tzinfo=None)) == MS  # no zone: UTC
     assert epoch_ms(moment.astimezone(timezone(timedelta(hours=2)))) == MS
+
+
+def test_a_number_is_milliseconds_even_with_a_fraction() -> None:
+    assert epoch_ms(MS + 0.75) == MS
+    assert epoch_ms(float(MS)) == MS

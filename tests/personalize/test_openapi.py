@@ -34,11 +34,13 @@ def components(*plugins: Any) -> dict[str, Any]:
     return dict(app.openapi_schema.to_schema()["components"]["schemas"])
 
 
-def test_money_is_a_bounded_number() -> None:
+def test_money_is_a_bounded_number_and_times_are_milliseconds_or_iso() -> None:
     schemas = components()
     order_in, line = schemas["OrderIn"]["properties"], schemas["OrderLineIn"]["properties"]
     assert order_in["total"] == {"type": "number", "minimum": 0, "maximum": 1_000_000_000}
     assert line["price"]["type"] == "number"
+    assert [arm["type"] for arm in order_in["completed_at"]["oneOf"]] == ["number", "string"]
+    assert (order_in["completed_at"]["minimum"], order_in["completed_at"]["maximum"]) == (0, 10**14)
     assert schemas["CartLine"]["properties"]["price"]["type"] == ["number", "null"]
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
+import pytest
+
 from personalize.catalog import CatalogIndex, Item
-from personalize.tracking import AddToCart, ProductView, Search, event_ts, score_events
+from personalize.tracking import AddToCart, Event, ProductView, Search, event_ts, score_events
 from tests.conftest import make_settings
 
 NOW = 1_800_000_000_000
@@ -54,3 +57,11 @@ def test_event_times_are_clamped_to_now_and_accept_iso() -> None:
     iso = ProductView(item_id="x", ts=datetime.fromtimestamp((NOW - 1000) / 1000, tz=UTC))
     assert event_ts(iso, NOW) == NOW - 1000
     assert event_ts(ProductView(item_id="x"), NOW) == NOW
+
+
+def test_a_fractional_ts_is_milliseconds_not_seconds() -> None:
+    # litestar converts bodies leniently: a number that is not whole must not turn into a datetime of seconds
+    event = msgspec.convert({"type": "product_view", "item_id": "d1", "ts": NOW - 0.5}, Event, strict=False)
+    assert event_ts(event, NOW) == NOW - 1
+    with pytest.raises(msgspec.ValidationError, match="ts"):
+        msgspec.convert({"type": "product_view", "item_id": "d1", "ts": -1.5}, Event, strict=False)
