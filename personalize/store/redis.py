@@ -35,6 +35,7 @@ what it wrote, so an order posted twice at once counts once.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -54,7 +55,7 @@ from personalize.store.protocols import (
     RawScores,
     TrackingConfig,
 )
-from personalize.store.redis_keys import ENCODER, reachable
+from personalize.store.redis_keys import ENCODER, answered_within, reachable
 from personalize.store.redis_loyalty import (
     COUPON_DECODER,
     LEDGER_DECODER,
@@ -76,6 +77,14 @@ LOG = "pz:log:interactions"
 _ITEM_DECODER = msgspec.msgpack.Decoder(Item)
 _JSON = msgspec.json.Encoder()
 _PAGE = 500
+TRACKING_DEADLINE_S = 0.3
+"""How long a tracking call (a page view's write and read, an event batch, a trending list) waits for Redis before
+the store counts as unavailable, so a page goes on without it instead of waiting out the socket timeout (5 s) when
+Redis hangs. A batch cut short may still be applied: event ids de-duplicate a resend, and a page view counted
+without its answer is harmless. An order's purchases keep the socket timeout: its ledger change is already
+committed, and a slow Redis should not keep refusing the order's acknowledgement."""
+PING_DEADLINE_S = 1.0
+"""Readiness and the start's reachability check: a Redis that does not answer a PING within this is not ready."""
 
 _APPLY_LUA = f"""
 local p = cjson.decode(ARGV[1])
@@ -327,7 +336,8 @@ class RedisTracking:
             "sid": write.session_id,
             "src": write.landing_source or "",
         }
-        with reachable():
+        purchase = any(event.kind == "purchase" for event in write.events)
+        async with answered_within(None if purchase else TRACKING_DEADLINE_S):
             accepted, duplicates = await self._apply(keys=keys, args=[_JSON.encode(payload)])
         return Applied(int(accepted), int(duplicates))
 
@@ -336,7 +346,7 @@ class RedisTracking:
 
     async def page_reads(self, session_id: str, customer_id: str | None) -> PageReads:
         """The session's profile and the signed customer's ledger, segment and coupons in one script call."""
-        with reachable():
+        async with answered_within(TRACKING_DEADLINE_S):
             session, customer, recent, ledger, segment, coupons = await self._reads(
                 keys=[session_key(session_id), recent_key(session_id)], args=[customer_id or ""]
             )
@@ -371,11 +381,10 @@ class RedisTracking:
             start = "(" + entries[-1][0].decode()
 
     async def trending(self, scope: str, limit: int) -> tuple[float, list[tuple[str, float]]]:
-        with reachable():
-            async with self._r.pipeline(transaction=False) as pipe:
-                pipe.hget(TREND_META, "e")
-                pipe.zrevrange(trend_key(scope), 0, limit - 1, withscores=True)
-                epoch, top = await pipe.execute()
+        async with answered_within(TRACKING_DEADLINE_S), self._r.pipeline(transaction=False) as pipe:
+            pipe.hget(TREND_META, "e")
+            pipe.zrevrange(trend_key(scope), 0, limit - 1, withscores=True)
+            epoch, top = await pipe.execute()
         return float(epoch or 0.0), [(member.decode(), float(score)) for member, score in top]
 
 
@@ -406,8 +415,9 @@ class RedisStore:
 
     async def ping(self) -> bool:
         try:
-            return bool(await self._client.ping())
-        except (RedisConnectionError, RedisTimeoutError, OSError):
+            async with asyncio.timeout(PING_DEADLINE_S):
+                return bool(await self._client.ping())
+        except (RedisConnectionError, RedisTimeoutError, OSError):  # OSError: TimeoutError of the deadline too
             return False
 
     async def claim_once(self, name: str) -> bool:
