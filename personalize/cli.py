@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -75,7 +76,7 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.update({key: str(value) for key, value in overrides.items() if value is not None})
     os.environ["PZ_DEMO"] = "false" if args.no_demo else os.environ.get("PZ_DEMO", "true")
     settings = load_settings()
-    error = asyncio.run(_prepare_store(settings))
+    error = _cannot_listen(settings.host, settings.port) or asyncio.run(_prepare_store(settings))
     if error:
         print(f"personalize: {error}", file=sys.stderr)
         return 2
@@ -145,6 +146,19 @@ def _sigterm_ends_cleanly() -> Iterator[None]:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port`` (the port is taken, no such address), checked before the
+    store and the demo, which may take a while, rather than by the ASGI server after them."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn binds
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as exc:
+        return f"cannot listen on {host}:{port} (PZ_HOST, PZ_PORT): {exc.strerror or exc}"
+    return None
 
 
 async def _prepare_store(settings: Settings) -> str | None:
