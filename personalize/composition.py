@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +18,7 @@ import numpy.typing as npt
 from personalize.catalog import CatalogIndex, Item, category_levels
 from personalize.models import ModelSet
 from personalize.pages import PageRequest, RecommendedItem, recommended
+from personalize.placement_cache import VISITOR_FREE
 from personalize.runtime import Runtime
 from recommenders.ranking import blend_weight, diversify, rank
 
@@ -75,7 +76,34 @@ and ``home_for_you`` falling back to trending continues below it instead of taki
 
 
 async def compose(state: PageState, names: Sequence[str], limit: int) -> dict[str, list[RecommendedItem]]:
-    """Every requested placement (an item appears on the page once), in the order asked."""
+    """Every requested placement (an item appears on the page once), in the order asked. Pages of visitor-free
+    placements only are composed once per moment per process (``personalize.placement_cache``)."""
+    key = _shared_key(state, names, limit)
+    if key is not None and (cached := state.runtime.placements.get(key)) is not None:
+        return cached
+    composed = await _compose(state, names, limit)
+    if key is not None:
+        state.runtime.placements.put(key, composed)
+    return composed
+
+
+def _shared_key(state: PageState, names: Sequence[str], limit: int) -> Hashable | None:
+    """What a visitor-free page's placements depend on; ``None`` when one of them depends on the visitor."""
+    if not VISITOR_FREE.issuperset(names):
+        return None
+    page = state.request.page
+    return (
+        tuple(names),
+        page.item_id,
+        tuple(line.item_id for line in page.cart),
+        frozenset(state.blocked),
+        limit,
+        state.catalog.version,
+        state.models.manifest.version if state.models else None,
+    )
+
+
+async def _compose(state: PageState, names: Sequence[str], limit: int) -> dict[str, list[RecommendedItem]]:
     currency = state.runtime.settings.currency
     page: dict[str, list[RecommendedItem]] = {}
     for name in sorted(names, key=FILL_ORDER.index):

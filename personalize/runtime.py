@@ -17,6 +17,7 @@ from personalize.catalog import CatalogIndex
 from personalize.limits import BrowserLimits
 from personalize.models import ModelSet, load_newest
 from personalize.observability import Metrics
+from personalize.placement_cache import PlacementCache
 from personalize.settings import Settings
 from personalize.store import open_store, tracking_config
 from personalize.store.protocols import Store, StoreError
@@ -41,6 +42,7 @@ class Runtime:
         self.models: ModelSet | None = None
         self.banners = BannerRules(settings)
         self.limits = BrowserLimits(settings.limits)
+        self.placements = PlacementCache(settings.trending.cache_seconds)
         self._tasks: list[asyncio.Task[None]] = []
         self._store_down_until = 0.0
 

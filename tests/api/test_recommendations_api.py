@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from personalize import identity
 from personalize.app import create_app
 from tests.api.conftest import AUTH
-from tests.conftest import IDENTITY_SECRET, make_settings
+from tests.conftest import IDENTITY_SECRET, make_settings, wait_until
 
 RED_MCQUEEN_DRESSES = ["i00001", "i00002", "i00003"]
 COMPLEMENTS = {"women/shoes", "women/bags", "women/jewellery", "women/accessories"}
@@ -112,3 +112,21 @@ def test_reload_without_models_is_404_and_pages_still_fill(client: TestClient[An
     recs = page(client, "plain-1", type="product", item_id="i0001")
     assert len(recs["product_similar"]) == 10
     assert {i["reason"] for i in recs["product_similar"]} <= {"same_brand", "same_color", "trending", "catalog"}
+
+
+def test_visitor_free_pages_are_composed_once_and_a_catalog_change_is_seen_at_once(demo: TestClient[Any]) -> None:
+    runtime = demo.app.state.runtime
+    before = len(runtime.placements)
+    first = page(demo, "cache-visitor-1", type="product", item_id="i00777")
+    again = page(demo, "cache-visitor-2", type="product", item_id="i00777")
+    assert again == first
+    assert len(runtime.placements) == before + 1  # one product page composed, reused for the second visitor
+    page(demo, "cache-visitor-1", type="category", category="women/dresses")
+    assert len(runtime.placements) == before + 1  # a ranking follows the visitor: never shared
+
+    top = first["product_similar"][0]["item_id"]
+    changed = {**item(demo, top), "in_stock": False}
+    assert demo.put("/v1/catalog/items", json={"items": [changed]}, headers=AUTH).status_code == 200
+    wait_until(lambda: not runtime.catalog.get(top).in_stock, 5, "the catalog index rebuilt")
+    after = page(demo, "cache-visitor-3", type="product", item_id="i00777")
+    assert top not in [i["item_id"] for i in after["product_similar"]]
