@@ -36,7 +36,10 @@ class Runtime:
         self.decay = tracking_config(settings)
         self.store = store or open_store(settings.store_url, self.decay)
         self.catalog = CatalogIndex((), 0)
-        self.trending = TrendingCache(self.store.tracking, settings.trending, self.decay.trend_half_life_ms)
+        self._store_down_until = 0.0
+        self.trending = TrendingCache(
+            self.store.tracking, settings.trending, self.decay.trend_half_life_ms, store_down=self.store_down
+        )
         self.metrics = Metrics()
         self.identity_secret = settings.identity_secret or secrets.token_hex(32)
         self.models: ModelSet | None = None
@@ -44,7 +47,6 @@ class Runtime:
         self.limits = BrowserLimits(settings.limits)
         self.placements = PlacementCache(settings.trending.cache_seconds)
         self._tasks: list[asyncio.Task[None]] = []
-        self._store_down_until = 0.0
 
     def customer_from(self, token: str | None) -> str | None:
         """The customer id of a valid signed token; anonymous (``None``) otherwise."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from personalize.settings import TrendingSettings
 from personalize.store.protocols import StoreUnavailable, TrackingStore
@@ -19,8 +20,15 @@ from recommenders.trending import decayed_top
 class TrendingCache:
     """Per-scope top lists of one store, refreshed when older than the configured age."""
 
-    def __init__(self, store: TrackingStore, settings: TrendingSettings, half_life_ms: float) -> None:
+    def __init__(
+        self,
+        store: TrackingStore,
+        settings: TrendingSettings,
+        half_life_ms: float,
+        store_down: Callable[[], bool] = lambda: False,
+    ) -> None:
         self._store, self._settings, self._half_life_ms = store, settings, half_life_ms
+        self._store_down = store_down
         self._lists: dict[str, tuple[float, list[tuple[str, float]]]] = {}
         self._inflight: dict[str, asyncio.Future[list[tuple[str, float]]]] = {}
 
@@ -29,6 +37,8 @@ class TrendingCache:
         cached = self._lists.get(scope)
         if cached is not None and time.monotonic() - cached[0] < self._settings.cache_seconds:
             return cached[1]
+        if self._store_down():  # a page that just found the store unreachable does not wait on it again
+            return cached[1] if cached is not None else []
         pending = self._inflight.get(scope)
         if pending is not None:
             return await asyncio.shield(pending)

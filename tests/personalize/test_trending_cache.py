@@ -66,3 +66,18 @@ async def test_a_list_is_reused_within_the_window_and_refreshed_after() -> None:
     await view(store, "b", 9.0)
     assert [i for i, _ in await cached.top("", NOW)] == ["a"]
     assert [i for i, _ in await fresh.top("", NOW)] == ["b", "a"]
+
+
+async def test_while_the_store_is_down_the_held_list_serves_without_asking_it() -> None:
+    store = CountingTracking(CONFIG)
+    await view(store, "a", 5.0)
+    down = False
+    cache = TrendingCache(store, TrendingSettings(cache_seconds=0), CONFIG.trend_half_life_ms, store_down=lambda: down)
+    assert [i for i, _ in await cache.top("", NOW)] == ["a"]
+    down = True
+    await view(store, "b", 9.0)
+    assert [i for i, _ in await cache.top("", NOW)] == ["a"]
+    assert await cache.top("women", NOW) == []  # a scope never fetched has nothing to serve
+    assert store.reads == 1
+    down = False
+    assert [i for i, _ in await cache.top("", NOW)] == ["b", "a"]
