@@ -21,10 +21,8 @@ def personalize_command() -> list[str]:
     return [str(script)] if script.exists() else [shutil.which("personalize") or "personalize"]
 
 
-@contextmanager
-def running_server(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[str]:
-    """Start ``personalize serve ARGS`` and yield its base URL once ``/readyz`` answers 200."""
-    port = free_port()
+def server_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a test server: the test keys, no access log, no models, no jobs, no rate limits."""
     environ = {
         **os.environ,
         "PZ_API_KEY": API_KEY,
@@ -36,6 +34,14 @@ def running_server(*args: str, env: dict[str, str] | None = None, timeout: float
         **(env or {}),
     }
     environ.pop("PZ_CONFIG", None)
+    return environ
+
+
+@contextmanager
+def running_server(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[str]:
+    """Start ``personalize serve ARGS`` and yield its base URL once ``/readyz`` answers 200."""
+    port = free_port()
+    environ = server_environment(env)
     command = [*personalize_command(), "serve", "--port", str(port), *args]
     # the server's output goes to a file: an undrained pipe would fill up and stall the server
     with tempfile.TemporaryFile(mode="w+") as output:

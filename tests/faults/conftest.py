@@ -6,7 +6,6 @@ Nothing here touches the session's shared ``redis_server`` or the machine's Redi
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -19,8 +18,8 @@ import httpx
 import pytest
 import redis
 
-from tests.conftest import API_KEY, IDENTITY_SECRET, NO_MODELS, UNLIMITED, free_port, require_or_skip, wait_until
-from tests.serving import personalize_command
+from tests.conftest import API_KEY, free_port, require_or_skip, wait_until
+from tests.serving import personalize_command, server_environment
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
@@ -96,17 +95,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
-        environ = {
-            **os.environ,
-            "PZ_API_KEY": API_KEY,
-            "PZ_IDENTITY_SECRET": IDENTITY_SECRET,
-            "PZ_ACCESS_LOG": "false",
-            "PZ_MODELS_DIR": NO_MODELS,
-            "PZ_SEGMENTS__EVERY_HOURS": "0",
-            **UNLIMITED,
-            **(env or {}),
-        }
-        environ.pop("PZ_CONFIG", None)
+        environ = server_environment(env)
         # the output goes to a file: an undrained pipe would fill up and stall the server
         with log.open("w") as output:
             self.process = subprocess.Popen(
