@@ -1,0 +1,14 @@
+"""The API fuzzer's result in pytest's terminal summary: CI prints how many cases ran."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fuzz.runs import RUNS
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for run in RUNS:
+        terminalreporter.write_line(run.line())
+    if len(RUNS) > 1:
+        terminalreporter.write_line(f"API fuzz: {sum(run.cases for run in RUNS)} cases in all")
