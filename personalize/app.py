@@ -26,7 +26,6 @@ from personalize.api.sessions import session_profile
 from personalize.api.snippet import snippet, snippet_stub
 from personalize.demo import load_demo_if_empty, train_demo_if_untrained
 from personalize.errors import EXCEPTION_HANDLERS
-from personalize.limits import limit_browser_calls
 from personalize.observability import RequestObserver
 from personalize.runtime import Runtime
 from personalize.segmentation import segment_periodically
@@ -49,7 +48,6 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
     """
     runtime = Runtime(settings, store)
     catalog = Router("/", route_handlers=[CatalogController], request_max_body_size=settings.max_catalog_body_bytes)
-    browser = Router("/", route_handlers=[track_events, page_view], guards=[limit_browser_calls])
     cors = (
         CORSConfig(allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
         if settings.cors_origins
@@ -63,7 +61,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
             customer_loyalty,
             catalog,
             AdminController,
-            browser,
+            track_events,
+            page_view,
             session_profile,
             healthz,
             readyz,

@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 
 from personalize.api.auth import carries_api_key
 from personalize.errors import ApiError
@@ -48,8 +47,8 @@ class RateLimiter:
 class BrowserLimits:
     """The per-address and per-session limiters of one process."""
 
-    def __init__(self, settings: LimitSettings) -> None:
-        self.settings = settings
+    def __init__(self, settings: LimitSettings, api_key: str) -> None:
+        self.settings, self.api_key = settings, api_key
         self.by_address = RateLimiter(settings.ip_per_second, settings.ip_burst, settings.max_keys)
         self.by_session = RateLimiter(settings.session_per_second, settings.session_burst, settings.max_keys)
 
@@ -63,10 +62,15 @@ class BrowserLimits:
         client = connection.scope.get("client")
         return str(client[0]) if client else "-"
 
-    def check_session(self, connection: ASGIConnection[Any, Any, Any, Any], session_id: str | None) -> None:
-        """Refuse with 429 when the session is over its rate (a new session has nothing to count yet)."""
-        if session_id and not carries_api_key(connection, connection.app.state.runtime.settings.api_key):
-            _refuse_if("session", self.by_session.wait(session_id, time.monotonic()))
+    def check(self, connection: ASGIConnection[Any, Any, Any, Any], session_id: str | None) -> None:
+        """Refuse with 429 when the client's address or the session is over its rate, unless the call carries
+        the server-to-server key (a shop's back end calls for many visitors from one address)."""
+        if carries_api_key(connection, self.api_key):
+            return
+        now = time.monotonic()
+        _refuse_if("client address", self.by_address.wait(self.client_address(connection), now))
+        if session_id:  # a new session has nothing to count yet
+            _refuse_if("session", self.by_session.wait(session_id, now))
 
 
 def _refuse_if(what: str, wait: float) -> None:
@@ -74,13 +78,3 @@ def _refuse_if(what: str, wait: float) -> None:
         seconds = max(1, math.ceil(wait))
         message = f"too many requests from this {what}; retry in {seconds} s"
         raise ApiError(429, "rate_limited", message, headers={"Retry-After": str(seconds)})
-
-
-async def limit_browser_calls(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard of the browser routes (it runs before the body is read): the per-address limit, unless the call
-    carries the server-to-server key (a shop's back end calls for many visitors from one address)."""
-    runtime = connection.app.state.runtime
-    if carries_api_key(connection, runtime.settings.api_key):
-        return
-    limits: BrowserLimits = runtime.limits
-    _refuse_if("client address", limits.by_address.wait(limits.client_address(connection), time.monotonic()))

@@ -44,7 +44,7 @@ class Runtime:
         self.identity_secret = settings.identity_secret or secrets.token_hex(32)
         self.models: ModelSet | None = None
         self.banners = BannerRules(settings)
-        self.limits = BrowserLimits(settings.limits)
+        self.limits = BrowserLimits(settings.limits, settings.api_key)
         self.placements = PlacementCache(settings.trending.cache_seconds)
         self._tasks: list[asyncio.Task[None]] = []
 

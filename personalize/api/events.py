@@ -22,7 +22,7 @@ async def track_events(data: JSONBody[EventBatch], state: State, request: Reques
     A valid ``customer_token`` links the session to the customer, whose long-term profile learns too and whose
     engagement score moves (capped per day; never points, spend or tier)."""
     runtime = state.runtime
-    runtime.limits.check_session(request, data.session_id)
+    runtime.limits.check(request, data.session_id)
     limit = runtime.settings.tracking.max_events_per_call
     if len(data.events) > limit:
         raise ApiError(400, "too_many_events", f"events: {len(data.events)} events, at most {limit} per call", "events")

@@ -30,7 +30,7 @@ async def page_view(data: JSONBody[PageRequest], state: State, request: Request[
     item's ``reason`` names what served it. When the store cannot be reached the page is still answered,
     with non-personal content (trending held in the process) and no customer standing."""
     runtime: Runtime = state.runtime
-    runtime.limits.check_session(request, data.session_id)
+    runtime.limits.check(request, data.session_id)
     now = now_ms()
     session_id = data.session_id or new_session_id()
     customer_id = runtime.customer_from(data.customer_token) if data.consent else None
