@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from loyalty_nudges.ledger import Ledger
+from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.composition import PageState, compose
 from personalize.landing import landing_source
@@ -22,7 +23,7 @@ from personalize.store.protocols import PageReads, RawProfile, StoreUnavailable
 from personalize.tracking import ProductView, TrackingWrite, score_events
 
 
-@post("/v1/page", status_code=200, tags=["pages"])
+@post("/v1/page", status_code=200, tags=["pages"], responses=errors(400, 413, 429))
 async def page_view(data: JSONBody[PageRequest], state: State, request: Request[Any, Any, Any]) -> PageResponse:
     """Record this page view (a product view on product pages; the session's landing source on its first
     page) and return what the page shows: the session id (assigned when absent), the signed customer's
