@@ -11,8 +11,10 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 
 from personalize.api.admin import AdminController
+from personalize.api.auth import API_KEY_SCHEME
 from personalize.api.catalog import CatalogController
 from personalize.api.coupons import CouponsController
 from personalize.api.customers import customer_loyalty
@@ -27,6 +29,7 @@ from personalize.api.snippet import snippet, snippet_stub
 from personalize.demo import load_demo_if_empty, train_demo_if_untrained
 from personalize.errors import EXCEPTION_HANDLERS
 from personalize.observability import RequestObserver
+from personalize.openapi import ClosedStructs
 from personalize.runtime import Runtime
 from personalize.segmentation import segment_periodically
 from personalize.settings import Settings
@@ -77,7 +80,15 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
         middleware=[DefineMiddleware(RequestObserver, metrics=runtime.metrics, log_requests=settings.access_log)],
         cors_config=cors,
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="Storefront personalization API", version="1.0.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Storefront personalization API",
+            version="1.0.0",
+            path="/schema",
+            components=Components(
+                security_schemes={API_KEY_SCHEME: SecurityScheme(type="http", scheme="bearer")},
+            ),
+        ),
+        plugins=[ClosedStructs()],
         logging_config=None,  # logging is configured once per process by the entry point (personalize.logs)
         debug=False,
     )

@@ -13,7 +13,7 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Requ
 
 from banners import BannerError
 from personalize import money
-from personalize.api.auth import require_api_key
+from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.banner_rules import BannerDocument, Format
 from personalize.errors import ApiError
@@ -71,6 +71,7 @@ class BannerFileUpload(Operation):
 class AdminController(Controller):
     path = "/v1/admin"
     guards = [require_api_key]  # noqa: RUF012 - litestar reads the class attribute
+    security = API_KEY_SECURITY
     tags = ["admin"]  # noqa: RUF012
 
     @post("/models/reload", status_code=200, responses=errors(401, 404))

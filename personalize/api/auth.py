@@ -10,6 +10,10 @@ from litestar.handlers.base import BaseRouteHandler
 
 from personalize.errors import ApiError
 
+API_KEY_SCHEME = "apiKey"
+API_KEY_SECURITY: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}]
+"""The OpenAPI ``security`` of the routes behind :func:`require_api_key` (the scheme is declared in ``app.py``)."""
+
 
 async def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Refuse with 401 unless ``Authorization: Bearer <PZ_API_KEY>`` matches (constant-time)."""

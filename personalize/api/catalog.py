@@ -8,7 +8,7 @@ from litestar import Controller, get, put
 from litestar.datastructures import State
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from personalize.api.auth import require_api_key
+from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.catalog import CatalogUpsert, ItemOut, ItemPage, UpsertResult, to_item, to_out
 from personalize.errors import ApiError
@@ -17,6 +17,7 @@ from personalize.errors import ApiError
 class CatalogController(Controller):
     path = "/v1/catalog/items"
     guards = [require_api_key]  # noqa: RUF012 - litestar reads the class attribute
+    security = API_KEY_SECURITY
     tags = ["catalog"]  # noqa: RUF012
 
     @put("/", status_code=200, responses=errors(400, 401, 413, 503))

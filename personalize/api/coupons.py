@@ -9,7 +9,7 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, PathParameter
 
 from loyalty_nudges.coupons import normalize
-from personalize.api.auth import require_api_key
+from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.coupons import CampaignIn, CampaignOut, CouponOut, RedeemIn, coupon_out, create_campaign, redeem
@@ -21,6 +21,7 @@ Code = Annotated[str, PathParameter(min_length=1, max_length=64)]
 class CouponsController(Controller):
     path = "/v1/coupons"
     guards = [require_api_key]  # noqa: RUF012 - litestar reads the class attribute
+    security = API_KEY_SECURITY
     tags = ["coupons"]  # noqa: RUF012
 
     @post("/campaigns", status_code=201, responses=errors(400, 401, 409, 413, 503))

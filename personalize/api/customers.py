@@ -8,7 +8,7 @@ from litestar import get
 from litestar.datastructures import State
 from litestar.params import PathParameter
 
-from personalize.api.auth import require_api_key
+from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.errors import ApiError
@@ -18,6 +18,7 @@ from personalize.loyalty import LoyaltyState, state_of
 @get(
     "/v1/customers/{customer_id:str}/loyalty",
     guards=[require_api_key],
+    security=API_KEY_SECURITY,
     tags=["loyalty"],
     responses=errors(400, 401, 404, 503),
 )

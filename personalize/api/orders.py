@@ -8,7 +8,7 @@ from litestar import Controller, post
 from litestar.datastructures import State
 from litestar.params import JSONBody, PathParameter
 
-from personalize.api.auth import require_api_key
+from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.loyalty import OrderIn, OrderResult, RefundIn, RefundResult, complete_order, refund_order
@@ -17,6 +17,7 @@ from personalize.loyalty import OrderIn, OrderResult, RefundIn, RefundResult, co
 class OrdersController(Controller):
     path = "/v1/orders"
     guards = [require_api_key]  # noqa: RUF012 - litestar reads the class attribute
+    security = API_KEY_SECURITY
     tags = ["loyalty"]  # noqa: RUF012
 
     @post("/", status_code=200, responses=errors(400, 401, 413, 503))

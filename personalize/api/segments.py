@@ -10,7 +10,7 @@ from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import PathParameter, QueryParameter
 
-from personalize.api.auth import require_api_key
+from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.errors import ApiError
 
@@ -42,6 +42,7 @@ class MemberPage(msgspec.Struct, kw_only=True):
 class SegmentsController(Controller):
     path = "/v1/segments"
     guards = [require_api_key]  # noqa: RUF012 - litestar reads the class attribute
+    security = API_KEY_SECURITY
     tags = ["segments"]  # noqa: RUF012
 
     @get("/", responses=errors(401, 503))

@@ -8,7 +8,7 @@ from litestar import get
 from litestar.datastructures import State
 from litestar.params import PathParameter
 
-from personalize.api.auth import require_api_key
+from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.profiles import SessionProfile, build_profile, merged_scores
@@ -17,6 +17,7 @@ from personalize.profiles import SessionProfile, build_profile, merged_scores
 @get(
     "/v1/sessions/{session_id:str}/profile",
     guards=[require_api_key],
+    security=API_KEY_SECURITY,
     tags=["sessions"],
     responses=errors(400, 401, 503),
 )

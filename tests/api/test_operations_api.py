@@ -96,3 +96,14 @@ def test_a_lost_redis_answers_503_with_retry_after_and_counts_it(tmp_path: Path)
     finally:
         if server.process.poll() is None:
             server.stop()
+
+
+def test_openapi_says_which_routes_need_the_key_and_that_requests_are_closed(client: TestClient[Any]) -> None:
+    schema = client.get("/schema/openapi.json").json()
+    assert schema["components"]["securitySchemes"] == {"apiKey": {"type": "http", "scheme": "bearer"}}
+    paths = schema["paths"]
+    assert paths["/v1/orders"]["post"]["security"] == [{"apiKey": []}]
+    assert paths["/v1/sessions/{session_id}/profile"]["get"]["security"] == [{"apiKey": []}]
+    assert "security" not in paths["/v1/page"]["post"]
+    assert schema["components"]["schemas"]["PageRequest"]["additionalProperties"] is False
+    assert set(paths["/v1/page"]["post"]["responses"]) == {"200", "400", "413", "429"}

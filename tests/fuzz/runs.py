@@ -18,7 +18,6 @@ class FuzzRun:
     seconds: float
     seed: int
     store: str
-    patches: tuple[str, ...]
     output: str
 
     @classmethod
@@ -30,7 +29,6 @@ class FuzzRun:
         seconds: float,
         seed: int,
         store: str,
-        patches: tuple[str, ...],
     ) -> FuzzRun:
         cases = report.get("test_cases", {})
         return cls(
@@ -42,15 +40,13 @@ class FuzzRun:
             seconds=seconds,
             seed=seed,
             store=store,
-            patches=patches,
             output=output,
         )
 
     def line(self) -> str:
         return (
             f"API fuzz (schemathesis, {self.store} store): {self.cases} cases over {self.operations} operations "
-            f"in {self.seconds:.0f} s, seed {self.seed}, {self.failures} failures; "
-            f"pending schema fixes (tests/fuzz/pending.py): {', '.join(self.patches) or 'none'}"
+            f"in {self.seconds:.0f} s, seed {self.seed}, {self.failures} failures"
         )
 
     def failure_text(self) -> str:
