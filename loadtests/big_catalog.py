@@ -13,8 +13,10 @@ from fixtures import generate
 from personalize.training import TrainingData, train
 from recommenders.evaluation import Row
 
-USERS = 40_000
+USERS = 25_000
 EVENTS_PER_USER = 12
+TAIL_PER_USER = 4
+"""Long-tail visits per user, dealt out in turn so that every item of a 100,000-item catalog is seen."""
 
 
 def synthetic_catalog(size: int) -> list[dict[str, Any]]:
@@ -23,7 +25,7 @@ def synthetic_catalog(size: int) -> list[dict[str, Any]]:
     grown = demo[:size]
     for n in range(size - len(grown)):
         source = demo[n % len(demo)]
-        grown.append({**source, "item_id": f"x{n:06d}", "price": min(5000, source["price"] + n % 97)})
+        grown.append({**source, "item_id": f"x{n:06d}", "price": min(5000, round(source["price"] + n % 97, 2))})
     return grown
 
 
@@ -37,7 +39,7 @@ def train_models(catalog: list[dict[str, Any]], models_dir: Path, seed: int = 7)
     baskets: list[list[str]] = []
     for user in range(USERS):
         picked = rng.choices(ids, weights, k=EVENTS_PER_USER)
-        picked += rng.sample(ids, 2)  # a long-tail visit, so every item is seen by someone
+        picked += [ids[(user * TAIL_PER_USER + k) % len(ids)] for k in range(TAIL_PER_USER)]
         rows += [Row(f"u{user}", item, float(t), 1.0) for t, item in enumerate(picked)]
         sessions.append(picked)
         if user % 4 == 0:

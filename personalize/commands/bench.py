@@ -65,6 +65,8 @@ class Row(msgspec.Struct, kw_only=True):
     p99_ms: float
     errors: int
     generator_cpu: float
+    machine_busy: float
+    """Share of all the machine's cores busy during the saturation run (server, store, generator, the rest)."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,7 +90,7 @@ async def _bench(args: argparse.Namespace, work: Path) -> str:
     rows: list[Row] = []
     scaling: dict[str, float] = {}
     models = work / "models"
-    for store in args.stores.split(","):
+    for store in [name for name in args.stores.split(",") if name]:
         with _store_url(store, work) as url:
             with _server(url, models, work, workers=1) as server:
                 page_bytes = len(await _answer(f"{server.base}/v1/page", _bodies(demo)["product"][0]))
@@ -166,9 +168,10 @@ async def _measure(store: str, target: str, server: _Target, requests: list[byte
     from loadtests.loadgen import fixed_rate, saturate
 
     await saturate("127.0.0.1", server.port, requests, 2.0, args.connections)  # warm-up
-    before = _tree_cpu(server.process.pid)
+    before, machine = _tree_cpu(server.process.pid), _machine_ticks()
     full = await saturate("127.0.0.1", server.port, requests, args.seconds, args.connections)
     cpu_us = (_tree_cpu(server.process.pid) - before) * 1e6 / max(1, full.requests)
+    busy, idle = (now - then for now, then in zip(_machine_ticks(), machine, strict=True))
     half = await fixed_rate("127.0.0.1", server.port, requests, full.rate / 2, args.seconds, args.connections)
     row = Row(
         store=store,
@@ -180,14 +183,22 @@ async def _measure(store: str, target: str, server: _Target, requests: list[byte
         p99_ms=half.p99_ms,
         errors=full.errors + half.errors,
         generator_cpu=full.generator_cpu,
+        machine_busy=busy / max(1, busy + idle),
     )
     print(
         f"  {store:6} {target:22} {row.saturated_rps:9,.0f} req/s  {row.cpu_us:6.0f} µs CPU  "
         f"p50 {row.p50_ms:5.2f}  p95 {row.p95_ms:5.2f}  p99 {row.p99_ms:5.2f} ms at half  "
-        f"errors {row.errors}  generator {row.generator_cpu:.0%} of a core",
+        f"errors {row.errors}  generator {row.generator_cpu:.0%} of a core  machine {row.machine_busy:.0%} busy",
         flush=True,
     )
     return row
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """Busy and idle ticks of all cores since boot, from ``/proc/stat``."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields[:8]) - idle, idle
 
 
 def _tree_cpu(pid: int) -> float:
@@ -330,17 +341,22 @@ def _resident_memory(items: int, work: Path) -> dict[str, float]:
         auth = {"Authorization": f"Bearer {BENCH_KEY}"}
         with httpx.Client(base_url=server.base, headers=auth, timeout=120) as client:
             for start in range(0, len(catalog), 5000):
-                chunk = catalog[start : start + 5000]
-                client.put("/v1/catalog/items", json={"items": chunk}).raise_for_status()
-            client.post("/v1/admin/models/reload").raise_for_status()
+                _ok(client.put("/v1/catalog/items", json={"items": catalog[start : start + 5000]}))
+            _ok(client.post("/v1/admin/models/reload"))
             # the catalog refresher rebuilds the process's index within a second of the last upsert
             _wait(lambda: client.get("/readyz").json()["catalog_items"] >= len(catalog), 60, "catalog index")
             for n in range(200):
                 body = {"session_id": f"rss-{n}", "page": {"type": "product", "item_id": catalog[n]["item_id"]}}
-                client.post("/v1/page", json=body).raise_for_status()
+                _ok(client.post("/v1/page", json=body))
             stats = client.get("/readyz").json()
         loaded = _rss_mb(server.process.pid)
     return {"items": float(stats["catalog_items"]), "idle_mb": idle, "loaded_mb": loaded}
+
+
+def _ok(response: httpx.Response) -> None:
+    if response.is_error:
+        request = response.request
+        raise RuntimeError(f"{request.method} {request.url.path}: {response.status_code} {response.text[:500]}")
 
 
 def _rss_mb(pid: int) -> float:
@@ -361,15 +377,18 @@ def _report(rows: list[Row], scaling: dict[str, float], memory: dict[str, float]
         "One uvicorn worker per server (access log on, to a file), the demo store with models trained on it; half",
         "of the sessions are signed customers. The load process drives each target at saturation with",
         f"{args.connections} connections for {args.seconds:g} s, then at half of that rate for {args.seconds:g} s",
-        "(latency from each request's due time). CPU is the server's user + system time per request at saturation.",
+        "(latency from each request's due time). CPU is the server's user + system time per request at saturation;",
+        "machine busy is the share of all cores in use meanwhile (server, Redis, load generator and the rest).",
         "",
-        "| store | target | req/s at saturation | % of bare | server CPU µs/req | p50 at half | p95 | p99 | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| store | target | req/s at saturation | % of bare | server CPU µs/req | machine busy "
+        "| p50 at half | p95 | p99 | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         share = row.saturated_rps / floor[row.store] * 100 if floor.get(row.store) else 0.0
         lines.append(
             f"| {row.store} | {row.target} | {row.saturated_rps:,.0f} | {share:.0f} % | {row.cpu_us:,.0f} | "
+            f"{row.machine_busy:.0%} | "
             f"{row.p50_ms:.2f} ms | {row.p95_ms:.2f} ms | {row.p99_ms:.2f} ms | {row.errors} |"
         )
     busiest = max(rows, key=lambda r: r.generator_cpu)
@@ -392,8 +411,10 @@ def _report(rows: list[Row], scaling: dict[str, float], memory: dict[str, float]
         )
     if "1" in scaling and "2" in scaling:
         gain = (scaling["2"] / scaling["1"] - 1) * 100
+        two = next(r for r in rows if r.target.startswith("product, 2"))
         lines.append(
-            f"Redis, product page, second worker: {scaling['1']:,.0f} → {scaling['2']:,.0f} req/s ({gain:+.0f} %)."
+            f"Redis, product page, second worker: {scaling['1']:,.0f} → {scaling['2']:,.0f} req/s ({gain:+.0f} %), "
+            f"with the machine's {os.cpu_count()} cores {two.machine_busy:.0%} busy during the two-worker run."
         )
     if memory:
         lines.append(
