@@ -59,15 +59,16 @@ async def page_view(data: JSONBody[PageRequest], state: State, request: Request[
 async def _read_and_record(
     runtime: Runtime, data: PageRequest, session_id: str, customer_id: str | None, now: int, source: str | None
 ) -> PageReads | None:
-    """At most one store write (the view) and one read (the page's state); ``None`` when the store is down."""
+    """The view's write (if the page records anything) and the page's reads, in one store call (one round trip
+    on Redis); ``None`` when the store is down."""
     if not data.consent:
         return PageReads(RawProfile(None, None, None, landing_source=source))
     if runtime.store_down():
         runtime.metrics.degraded_pages.inc()
         return None
     try:
-        await _record_view(runtime, data, session_id, customer_id, now, source)
-        return await runtime.store.page_reads(session_id, customer_id)
+        write = _view(runtime, data, session_id, customer_id, now, source)
+        return await runtime.store.page_view(session_id, write, customer_id)
     except StoreUnavailable as exc:
         runtime.store_failed(exc)
         runtime.metrics.degraded_pages.inc()
@@ -80,14 +81,15 @@ def _source(runtime: Runtime, data: PageRequest, request: Request[Any, Any, Any]
     return landing_source(context.utm_source, context.referrer, context.landing_url, own)
 
 
-async def _record_view(
+def _view(
     runtime: Runtime, data: PageRequest, session_id: str, customer_id: str | None, now: int, source: str | None
-) -> None:
+) -> TrackingWrite | None:
+    """What the page view records: a product view, the customer link, the landing source (or nothing)."""
     events = [ProductView(item_id=data.page.item_id)] if data.page.type == "product" and data.page.item_id else []
     if not events and not customer_id and not source:
-        return
+        return None
     scored, _ = score_events(events, runtime.catalog, runtime.settings, now)
-    await runtime.store.tracking.apply(TrackingWrite(session_id, customer_id, now, tuple(scored), source))
+    return TrackingWrite(session_id, customer_id, now, tuple(scored), source)
 
 
 def _loyalty(runtime: Runtime, customer_id: str, reads: PageReads, now: int) -> LoyaltyState:

@@ -105,7 +105,8 @@ async def _bench(args: argparse.Namespace, work: Path) -> str:
                     with _server(url, models, work, workers=workers) as scaled:
                         requests = [_post(scaled, "/v1/page", body) for body in _bodies(demo)["product"]]
                         label = f"product, {workers} worker(s)"
-                        scaling[f"{workers}"] = (await _measure(store, label, scaled, requests, args)).saturated_rps
+                        rows.append(await _measure(store, label, scaled, requests, args))
+                        scaling[f"{workers}"] = rows[-1].saturated_rps
     memory = _resident_memory(args.items, work) if args.items else None
     return _report(rows, scaling, memory, args)
 

@@ -372,6 +372,11 @@ class MemoryStore:
         coupons = tuple(await self.coupons.for_customer(customer_id))
         return PageReads(profile, await self.ledger.ledger(customer_id), await self.segments.of(customer_id), coupons)
 
+    async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
+        if write is not None:
+            await self.tracking.apply(write)
+        return await self.page_reads(session_id, customer_id)
+
     async def ping(self) -> bool:
         return True
 

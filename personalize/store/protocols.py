@@ -300,6 +300,10 @@ class Store(Protocol):
         """The session's profile and, when ``customer_id`` is given, that customer's ledger, segment and coupons."""
         ...
 
+    async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
+        """Apply the page's tracking write (when there is one), then :meth:`page_reads`: one round trip on Redis."""
+        ...
+
     async def ping(self) -> bool:
         """Whether the backend answers."""
         ...

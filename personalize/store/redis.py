@@ -86,7 +86,7 @@ committed, and a slow Redis should not keep refusing the order's acknowledgement
 PING_DEADLINE_S = 1.0
 """Readiness and the start's reachability check: a Redis that does not answer a PING within this is not ready."""
 
-_APPLY_LUA = f"""
+_APPLY_BODY = f"""
 local p = cjson.decode(ARGV[1])
 local REBASE = {decay.REBASE_AFTER}
 local epochs = {{}}
@@ -164,26 +164,31 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('EXPIRE', KEYS[1], p.ttl_s)
   if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('EXPIRE', KEYS[5], p.ttl_s) end
 end
-return {{accepted, duplicates}}
 """
+_APPLY_LUA = _APPLY_BODY + "return {accepted, duplicates}\n"
 
-_PAGE_READS_LUA = """
--- KEYS: the session hash, its recent list. ARGV[1]: the signed customer id, '' when anonymous.
--- Other keys are derived here (see the key layout above): one round trip reads a whole page's state.
-local reply = {redis.call('HGETALL', KEYS[1]), {}, redis.call('LRANGE', KEYS[2], 0, -1), false, false, {}}
-local linked = redis.call('HGET', KEYS[1], '_c')
-if linked then reply[2] = redis.call('HGETALL', 'pz:customer:' .. linked .. ':profile') end
-local cid = ARGV[1]
-if cid ~= '' then
-  reply[4] = redis.call('GET', 'pz:ledger:' .. cid)
-  local live = redis.call('GET', 'pz:segments:live')
-  if live then reply[5] = redis.call('HGET', 'pz:segments:' .. cmsgpack.unpack(live)['version'] .. ':of', cid) end
-  for i, code in ipairs(redis.call('SMEMBERS', 'pz:coupons:of:' .. cid)) do
-    reply[6][i] = redis.call('GET', 'pz:coupon:' .. code)
+_READS_FUNCTION = """
+-- a page's state: the session hash and recent list, the linked customer's profile and, for a signed customer
+-- (cid ~= ''), their ledger, live segment record and coupons; other keys are derived (see the key layout above)
+local function page_reads(session, recent, cid)
+  local reply = {redis.call('HGETALL', session), {}, redis.call('LRANGE', recent, 0, -1), false, false, {}}
+  local linked = redis.call('HGET', session, '_c')
+  if linked then reply[2] = redis.call('HGETALL', 'pz:customer:' .. linked .. ':profile') end
+  if cid ~= '' then
+    reply[4] = redis.call('GET', 'pz:ledger:' .. cid)
+    local live = redis.call('GET', 'pz:segments:live')
+    if live then reply[5] = redis.call('HGET', 'pz:segments:' .. cmsgpack.unpack(live)['version'] .. ':of', cid) end
+    for i, code in ipairs(redis.call('SMEMBERS', 'pz:coupons:of:' .. cid)) do
+      reply[6][i] = redis.call('GET', 'pz:coupon:' .. code)
+    end
   end
+  return reply
 end
-return reply
 """
+# KEYS: the session hash, its recent list; ARGV[1]: the signed customer id or ''
+_PAGE_READS_LUA = _READS_FUNCTION + "return page_reads(KEYS[1], KEYS[2], ARGV[1])\n"
+# a page view: the tracking write (KEYS and ARGV[1] as in _APPLY_LUA), then the reads, in one call
+_VIEW_AND_READ_LUA = _APPLY_BODY + _READS_FUNCTION + "return page_reads(KEYS[1], KEYS[5], ARGV[2])\n"
 
 
 def session_key(session_id: str) -> str:
@@ -284,8 +289,17 @@ class RedisTracking:
         self._config = config
         self._apply = client.register_script(_APPLY_LUA)
         self._reads = client.register_script(_PAGE_READS_LUA)
+        self._view_and_read = client.register_script(_VIEW_AND_READ_LUA)
 
     async def apply(self, write: TrackingWrite) -> Applied:
+        keys, payload = self._apply_call(write)
+        purchase = any(event.kind == "purchase" for event in write.events)
+        async with answered_within(None if purchase else TRACKING_DEADLINE_S):
+            accepted, duplicates = await self._apply(keys=keys, args=[payload])
+        return Applied(int(accepted), int(duplicates))
+
+    def _apply_call(self, write: TrackingWrite) -> tuple[list[str], bytes]:
+        """The keys and the JSON argument of the tracking script for ``write``."""
         cfg = self._config
         keys = [
             session_key(write.session_id),
@@ -336,10 +350,7 @@ class RedisTracking:
             "sid": write.session_id,
             "src": write.landing_source or "",
         }
-        purchase = any(event.kind == "purchase" for event in write.events)
-        async with answered_within(None if purchase else TRACKING_DEADLINE_S):
-            accepted, duplicates = await self._apply(keys=keys, args=[_JSON.encode(payload)])
-        return Applied(int(accepted), int(duplicates))
+        return keys, _JSON.encode(payload)
 
     async def profile(self, session_id: str) -> RawProfile:
         return (await self.page_reads(session_id, None)).profile
@@ -347,21 +358,17 @@ class RedisTracking:
     async def page_reads(self, session_id: str, customer_id: str | None) -> PageReads:
         """The session's profile and the signed customer's ledger, segment and coupons in one script call."""
         async with answered_within(TRACKING_DEADLINE_S):
-            session, customer, recent, ledger, segment, coupons = await self._reads(
-                keys=[session_key(session_id), recent_key(session_id)], args=[customer_id or ""]
-            )
-        session_scores, meta = _parse_hash(session)
-        customer_scores, _ = _parse_hash(customer)
-        recent_items = tuple(i.decode() for i in reversed(recent))
-        profile = RawProfile(session_scores, meta.get("_c"), customer_scores, recent_items, meta.get("_s"))
-        if not customer_id:
-            return PageReads(profile)
-        return PageReads(
-            profile,
-            LEDGER_DECODER.decode(ledger) if ledger else None,
-            SEGMENT_DECODER.decode(segment) if segment else None,
-            tuple(COUPON_DECODER.decode(raw) for raw in coupons if raw),
-        )
+            reply = await self._reads(keys=[session_key(session_id), recent_key(session_id)], args=[customer_id or ""])
+        return _page_reads(reply, customer_id)
+
+    async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
+        """The page's tracking write (when there is one) and its reads in one script call."""
+        if write is None:
+            return await self.page_reads(session_id, customer_id)
+        keys, payload = self._apply_call(write)
+        async with answered_within(TRACKING_DEADLINE_S):
+            reply = await self._view_and_read(keys=keys, args=[payload, customer_id or ""])
+        return _page_reads(reply, customer_id)
 
     async def interactions(self) -> AsyncIterator[Interaction]:
         start = "-"
@@ -388,6 +395,23 @@ class RedisTracking:
         return float(epoch or 0.0), [(member.decode(), float(score)) for member, score in top]
 
 
+def _page_reads(reply: list[Any], customer_id: str | None) -> PageReads:
+    """The reply of the page-reads function (see ``_READS_FUNCTION``) as :class:`PageReads`."""
+    session, customer, recent, ledger, segment, coupons = reply
+    session_scores, meta = _parse_hash(session)
+    customer_scores, _ = _parse_hash(customer)
+    recent_items = tuple(i.decode() for i in reversed(recent))
+    profile = RawProfile(session_scores, meta.get("_c"), customer_scores, recent_items, meta.get("_s"))
+    if not customer_id:
+        return PageReads(profile)
+    return PageReads(
+        profile,
+        LEDGER_DECODER.decode(ledger) if ledger else None,
+        SEGMENT_DECODER.decode(segment) if segment else None,
+        tuple(COUPON_DECODER.decode(raw) for raw in coupons if raw),
+    )
+
+
 def _parse_hash(flat: list[bytes]) -> tuple[RawScores | None, dict[str, str]]:
     """A flat HGETALL reply → the scores against their epoch, and the ``_`` fields (``_c`` link, ``_s`` source)."""
     if not flat:
@@ -412,6 +436,9 @@ class RedisStore:
 
     async def page_reads(self, session_id: str, customer_id: str | None) -> PageReads:
         return await self.tracking.page_reads(session_id, customer_id)
+
+    async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
+        return await self.tracking.page_view(session_id, write, customer_id)
 
     async def ping(self) -> bool:
         try:

@@ -68,3 +68,16 @@ async def test_an_unknown_customer_and_session_read_empty(store: Store) -> None:
     assert reads.coupons == ()
     assert (reads.profile.session, reads.profile.customer_id, reads.profile.recent) == (None, None, ())
     assert isinstance(reads, PageReads)
+
+
+async def test_a_page_view_writes_then_reads_in_one_call(store: Store) -> None:
+    await give_ledger(store, "c1", 350_000)
+    reads = await store.page_view("sess-0001", write(event(T0, item="i7"), customer="c1"), "c1")
+    assert reads.profile.recent == ("i7",)  # the write is seen by the reads of the same call
+    assert reads.profile.customer_id == "c1"
+    assert reads.ledger == Ledger(customer_id="c1", lifetime_minor=350_000)
+    assert reads == await store.page_reads("sess-0001", "c1")
+    assert await store.page_view("sess-0001", None, "c1") == reads  # nothing to record: only the reads
+    again = await store.page_view("sess-0001", write(event(T0 + 1, item="i8")), None)
+    assert again.profile.recent == ("i7", "i8")
+    assert (again.ledger, again.coupons) == (None, ())

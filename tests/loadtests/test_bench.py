@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import resource
@@ -80,3 +81,41 @@ def test_the_report_replaces_only_its_own_section(tmp_path: Path) -> None:
     fresh = tmp_path / "NEW.md"
     bench._write(fresh, f"{bench.START}\nfigures\n{bench.END}")
     assert fresh.read_text() == f"# Benchmarks\n\n{bench.START}\nfigures\n{bench.END}\n"
+
+
+def row(store: str, target: str, rps: float, busy: float = 0.5) -> bench.Row:
+    return bench.Row(
+        store=store,
+        target=target,
+        saturated_rps=rps,
+        cpu_us=1e6 / rps,
+        p50_ms=1.0,
+        p95_ms=2.0,
+        p99_ms=3.0,
+        errors=0,
+        generator_cpu=0.4,
+        machine_busy=busy,
+    )
+
+
+def test_the_report_gives_ratios_to_bare_scaling_and_memory() -> None:
+    rows = [
+        row("memory", "bare endpoint", 10_000),
+        row("memory", "product", 4_000),
+        row("memory", "events (20 per call)", 1_500),
+        row("redis", "bare endpoint", 8_000),
+        row("redis", "product, 1 worker(s)", 2_000),
+        row("redis", "product, 2 worker(s)", 3_000, busy=0.95),
+    ]
+    args = argparse.Namespace(seconds=8.0, connections=32)
+    memory = {"items": 100_000.0, "idle_mb": 370.0, "loaded_mb": 550.0}
+    report = bench._report(rows, {"1": 2_000, "2": 3_000}, memory, args)
+    assert report.startswith(bench.START)
+    assert report.endswith(bench.END)
+    assert "| memory | product | 4,000 | 40 % | 250 | 50% |" in report
+    assert "| redis | product, 2 worker(s) | 3,000 | 38 % |" in report
+    assert "memory 30,000 events/s (batches of 20)" in report
+    assert "2,000 → 3,000 req/s (+50 %)" in report
+    assert "95% busy during the two-worker run" in report
+    assert "550 MB holding 100,000 catalog items" in report
+    assert "it had room to spare" in report
