@@ -38,7 +38,7 @@ from personalize import identity
 BENCH_KEY = "bench-api-key"
 BENCH_SECRET = "bench-identity-secret"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def add_parser(commands: Any) -> None:

@@ -365,17 +365,14 @@ class MemoryStore:
         self._claimed: set[str] = set()
         self._leases: dict[str, float] = {}
 
-    async def page_reads(self, session_id: str, customer_id: str | None) -> PageReads:
+    async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
+        if write is not None:
+            await self.tracking.apply(write)
         profile = await self.tracking.profile(session_id)
         if customer_id is None:
             return PageReads(profile)
         coupons = tuple(await self.coupons.for_customer(customer_id))
         return PageReads(profile, await self.ledger.ledger(customer_id), await self.segments.of(customer_id), coupons)
-
-    async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
-        if write is not None:
-            await self.tracking.apply(write)
-        return await self.page_reads(session_id, customer_id)
 
     async def ping(self) -> bool:
         return True

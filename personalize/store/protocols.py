@@ -296,12 +296,9 @@ class Store(Protocol):
         """Versioned configuration documents."""
         ...
 
-    async def page_reads(self, session_id: str, customer_id: str | None) -> PageReads:
-        """The session's profile and, when ``customer_id`` is given, that customer's ledger, segment and coupons."""
-        ...
-
     async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
-        """Apply the page's tracking write (when there is one), then :meth:`page_reads`: one round trip on Redis."""
+        """Apply the page's tracking write (when there is one), then read the session's profile and, when
+        ``customer_id`` is given, that customer's ledger, segment and coupons: one round trip on Redis."""
         ...
 
     async def ping(self) -> bool:

@@ -434,9 +434,6 @@ class RedisStore:
         self.coupons = RedisCoupons(self._client)
         self.config = RedisConfig(self._client)
 
-    async def page_reads(self, session_id: str, customer_id: str | None) -> PageReads:
-        return await self.tracking.page_reads(session_id, customer_id)
-
     async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
         return await self.tracking.page_view(session_id, write, customer_id)
 

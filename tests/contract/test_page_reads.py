@@ -1,4 +1,4 @@
-"""The page-reads contract: a page view's whole state in one call, on both backends."""
+"""The page-view contract: a page view's write and whole state in one call, on both backends."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ async def test_a_signed_customer_gets_profile_ledger_segment_and_coupons_togethe
     await store.segments.replace(T0, [SegmentRecord("c1", "champions", "555", 0, 3)])
     await store.coupons.add_codes([coupon("AAAA1111", "c1"), coupon("BBBB2222", "c1"), coupon("CCCC3333", "c2")])
 
-    reads = await store.page_reads("sess-0001", "c1")
+    reads = await store.page_view("sess-0001", None, "c1")
 
     assert reads.profile == await store.tracking.profile("sess-0001")
     assert reads.profile.customer_id == "c1"
@@ -50,19 +50,19 @@ async def test_a_signed_customer_gets_profile_ledger_segment_and_coupons_togethe
 async def test_the_live_segment_run_is_the_one_read(store: Store) -> None:
     await store.segments.replace(T0, [SegmentRecord("c1", "champions", "555", 0, 3)])
     await store.segments.replace(T0 + 1, [SegmentRecord("c1", "at_risk", "155", 1, 3)])
-    assert (await store.page_reads("sess-0001", "c1")).segment == SegmentRecord("c1", "at_risk", "155", 1, 3)
+    assert (await store.page_view("sess-0001", None, "c1")).segment == SegmentRecord("c1", "at_risk", "155", 1, 3)
 
 
 async def test_anonymous_reads_carry_only_the_profile(store: Store) -> None:
     await store.tracking.apply(write(event(T0), customer="c1"))
     await give_ledger(store, "c1", 100)
-    reads = await store.page_reads("sess-0001", None)
+    reads = await store.page_view("sess-0001", None, None)
     assert (reads.ledger, reads.segment, reads.coupons) == (None, None, ())
     assert reads.profile.customer_id == "c1"
 
 
 async def test_an_unknown_customer_and_session_read_empty(store: Store) -> None:
-    reads = await store.page_reads("sess-none", "nobody")
+    reads = await store.page_view("sess-none", None, "nobody")
     assert reads.ledger is None
     assert reads.segment is None
     assert reads.coupons == ()
@@ -76,7 +76,6 @@ async def test_a_page_view_writes_then_reads_in_one_call(store: Store) -> None:
     assert reads.profile.recent == ("i7",)  # the write is seen by the reads of the same call
     assert reads.profile.customer_id == "c1"
     assert reads.ledger == Ledger(customer_id="c1", lifetime_minor=350_000)
-    assert reads == await store.page_reads("sess-0001", "c1")
     assert await store.page_view("sess-0001", None, "c1") == reads  # nothing to record: only the reads
     again = await store.page_view("sess-0001", write(event(T0 + 1, item="i8")), None)
     assert again.profile.recent == ("i7", "i8")
