@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import os
 import signal
 import socket
@@ -38,7 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (PZ_PORT, default 8000)")
     serve.add_argument("--workers", type=int, help="server processes; more than one needs Redis (PZ_WORKERS)")
     serve.add_argument("--store", help="store URL, e.g. redis://127.0.0.1:6379/0 (PZ_STORE_URL)")
-    serve.add_argument("--no-demo", action="store_true", help="start with an empty store instead of the demo store")
+    demo = serve.add_mutually_exclusive_group()
+    demo.add_argument(
+        "--demo",
+        dest="demo",
+        action="store_const",
+        const=True,
+        help="serve the demo storefront and load the demo store into an empty store (the default on memory://)",
+    )
+    demo.add_argument(
+        "--no-demo", dest="demo", action="store_const", const=False, help="no demo storefront, no demo data"
+    )
     serve.add_argument("--fixtures", help="read the demo store from this directory of JSONL files")
     serve.add_argument(
         "--server", choices=["uvicorn", "granian"], default="uvicorn", help="ASGI server (default uvicorn)"
@@ -74,12 +85,23 @@ def _serve(args: argparse.Namespace) -> int:
         "PZ_FIXTURES_DIR": args.fixtures,
     }
     os.environ.update({key: str(value) for key, value in overrides.items() if value is not None})
-    os.environ["PZ_DEMO"] = "false" if args.no_demo else os.environ.get("PZ_DEMO", "true")
+    if args.demo is not None:
+        os.environ["PZ_DEMO"] = "true" if args.demo else "false"
+    elif "PZ_DEMO" not in os.environ:
+        # the demo by default only where it cannot reach a shared store: an empty production Redis never
+        # receives the demo catalog unless asked (--demo)
+        os.environ["PZ_DEMO"] = "true" if load_settings().store_url.startswith("memory://") else "false"
     settings = load_settings()
     error = _cannot_listen(settings.host, settings.port) or asyncio.run(_prepare_store(settings))
     if error:
         print(f"personalize: {error}", file=sys.stderr)
         return 2
+    if settings.demo and not _loopback(settings.host):
+        print(
+            f"personalize: WARNING: the demo storefront is on and {settings.host} is not a loopback address: anyone "
+            "who can reach it can sign in as a demo customer and place orders. Use --no-demo in production.",
+            file=sys.stderr,
+        )
     print(
         f"personalize: serving on http://{settings.host}:{settings.port} ({settings.workers} worker(s), "
         f"store {settings.store_url}, demo {'on' if settings.demo else 'off'}, {args.server})",
@@ -146,6 +168,13 @@ def _sigterm_ends_cleanly() -> Iterator[None]:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _cannot_listen(host: str, port: int) -> str | None:

@@ -69,6 +69,19 @@ def fixture_lines(fixtures_dir: str, name: str) -> Iterator[bytes]:
     yield from (_ENCODER.encode(record) for record in records[name])
 
 
+class DemoCustomer(msgspec.Struct, kw_only=True):
+    """A line of ``customers.jsonl``: who may sign in to the demo storefront."""
+
+    customer_id: str
+
+
+def demo_customer_ids(fixtures_dir: str) -> frozenset[str]:
+    """The demo store's customer ids."""
+    return frozenset(
+        msgspec.json.decode(line, type=DemoCustomer).customer_id for line in fixture_lines(fixtures_dir, "customers")
+    )
+
+
 async def load_demo_if_empty(runtime: Runtime, progress: Callable[[str, int], None] | None = None) -> bool:
     """Load the demo store when ``settings.demo`` is on and the store has no catalog (once across processes)."""
     store = runtime.store

@@ -1,8 +1,15 @@
 """``/demo``: the demo storefront. Its back end plays the shop's: it keeps the cart, signs the customer
-token and completes orders server-to-server; the browser only ever runs the public snippet."""
+token and completes orders server-to-server; the browser only ever runs the public snippet.
+
+Mounted only when the demo is on (``personalize serve`` on the memory store, or ``--demo``). Who is signed in
+is a cookie the demo signs itself (:func:`_signed_in`), with a key derived from ``PZ_IDENTITY_SECRET`` for this
+purpose alone: a cookie a browser writes names nobody, and the demo signs a customer token only for the
+customer its own sign-in named. Sign-in accepts the demo store's customers and new ones it creates."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import time
 from decimal import Decimal
@@ -23,13 +30,45 @@ from personalize.loyalty import OrderIn, OrderLineIn, complete_order
 from personalize.runtime import Runtime
 
 CART = "pz_demo_cart"
-CUSTOMER = "pz_demo_customer"
+SESSION = "pz_demo_session"
+SESSION_SECONDS = 30 * 86400
+NEW_CUSTOMER_PREFIX = "demo-"
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 @cache
 def _static(name: str) -> str:
     return (resources.files("personalize") / "static" / name).read_text()
+
+
+def _session_key(runtime: Runtime) -> str:
+    """The demo's own signing key: never a key that signs customer tokens or anything else."""
+    return hmac.new(runtime.identity_secret.encode(), b"demo storefront session", hashlib.sha256).hexdigest()
+
+
+def _signed_in(request: Request[Any, Any, Any], runtime: Runtime) -> str | None:
+    """The customer the demo's own sign-in put in the session cookie; nobody for a missing or forged one."""
+    cookie = request.cookies.get(SESSION)
+    return identity.verify_customer(cookie, _session_key(runtime), time.time()) if cookie else None
+
+
+def _session_cookie(runtime: Runtime, customer_id: str) -> str:
+    return identity.sign_customer(customer_id, _session_key(runtime), int(time.time()) + SESSION_SECONDS)
+
+
+@cache
+def _demo_customers(fixtures_dir: str) -> frozenset[str]:
+    from personalize.demo import demo_customer_ids
+
+    return demo_customer_ids(fixtures_dir)
+
+
+def _may_sign_in(runtime: Runtime, customer_id: str) -> bool:
+    """The demo store's customers, and the new ones this demo created (``demo-`` and hex)."""
+    if customer_id.startswith(NEW_CUSTOMER_PREFIX):
+        suffix = customer_id.removeprefix(NEW_CUSTOMER_PREFIX)
+        return len(suffix) == 8 and all(c in "0123456789abcdef" for c in suffix)
+    return customer_id in _demo_customers(runtime.settings.fixtures_dir)
 
 
 def _cart(request: Request[Any, Any, Any], runtime: Runtime) -> list[tuple[str, int]]:
@@ -49,7 +88,7 @@ def _page(
     request: Request[Any, Any, Any], runtime: Runtime, title: str, body: str, page: dict[str, object], limit: int = 8
 ) -> Response[str]:
     nonce = secrets.token_urlsafe(16)
-    customer = request.cookies.get(CUSTOMER) or None
+    customer = _signed_in(request, runtime)
     lines = _cart(request, runtime)
     if page.get("type") == "cart":
         page = {**page, "cart": [{"item_id": i, "quantity": q} for i, q in lines]}
@@ -131,7 +170,7 @@ class DemoController(Controller):
     async def checkout(self, request: Request[Any, Any, Any], state: State) -> Redirect:
         """Complete the order server-to-server (as a shop's order system would) and show the confirmation."""
         runtime = state.runtime
-        customer = request.cookies.get(CUSTOMER)
+        customer = _signed_in(request, runtime)
         lines = _cart(request, runtime)
         if not customer:
             return _to("/demo/login", {})
@@ -148,7 +187,7 @@ class DemoController(Controller):
         """The order confirmation."""
         runtime = state.runtime
         stored = await runtime.store.ledger.order(order_id)
-        if stored is None or stored.customer_id != request.cookies.get(CUSTOMER):
+        if stored is None or stored.customer_id != _signed_in(request, runtime):
             return Response("no such order", status_code=404, media_type=MediaType.TEXT)
         total = money.format_amount(stored.total_minor, runtime.settings.currency)
         body = storefront.confirmation(order_id, stored.tier_after, total)
@@ -161,16 +200,20 @@ class DemoController(Controller):
         return _page(request, state.runtime, "Sign in", storefront.login(customers), {"type": "other"})
 
     @post("/login", status_code=303)
-    async def login(self, data: Form) -> Redirect:
-        """Sign in; the back end will sign this customer's token into every page."""
+    async def login(self, data: Form, state: State) -> Redirect:
+        """Sign in as a demo customer (or a new one); the back end signs this customer's token into every page."""
+        runtime = state.runtime
         chosen = data.get("customer_id", "new")
-        customer = f"demo-{secrets.token_hex(4)}" if chosen == "new" or not chosen.isalnum() else chosen
-        return _to("/demo/", {CUSTOMER: customer})
+        if chosen == "new":
+            chosen = f"{NEW_CUSTOMER_PREFIX}{secrets.token_hex(4)}"
+        if not _may_sign_in(runtime, chosen):
+            return _to("/demo/login", {})
+        return _to("/demo/", {SESSION: _session_cookie(runtime, chosen)})
 
     @post("/logout", status_code=303)
     async def logout(self) -> Redirect:
         """Sign out."""
-        return _to("/demo/", {CUSTOMER: ""})
+        return _to("/demo/", {SESSION: ""})
 
     @get("/images/{name:str}", media_type="image/svg+xml")
     async def image(self, name: Annotated[str, PathParameter(max_length=80)], state: State) -> Response[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,59 @@ def test_the_snippet_is_served_cacheable_with_an_etag(demo: TestClient[Any]) -> 
     again = demo.get("/snippet.js", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
     assert demo.get("/snippet-stub.js").status_code == 200
+
+
+def _demo_paths(client: TestClient[Any]) -> list[tuple[str, str]]:
+    """Every (method, path) the demo mounts, its parameters filled in."""
+    fills = {"{path:path}": "women/dresses", "{item_id:str}": "i00001", "{order_id:str}": "o-1", "{name:str}": "x"}
+    found = []
+    for route in client.app.routes:
+        if not route.path.startswith("/demo"):
+            continue
+        path = route.path
+        for placeholder, value in fills.items():
+            path = path.replace(placeholder, value)
+        found += [(method, path) for method in route.methods if method not in ("HEAD", "OPTIONS")]
+    return found
+
+
+def test_without_the_demo_every_demo_path_is_absent(demo: TestClient[Any]) -> None:
+    paths = _demo_paths(demo)
+    assert len(paths) >= 10
+    assert ("POST", "/demo/checkout") in paths
+    forged = {"pz_demo_customer": "c00002", "pz_demo_cart": "i00001:99"}
+    with TestClient(create_app(make_settings())) as plain:
+        plain.cookies.update(forged)
+        answers = {(method, path): plain.request(method, path).status_code for method, path in paths}
+        assert set(answers.values()) == {404}, answers
+        assert plain.get("/v1/admin/stats", headers=AUTH).json()["orders"] == 0
+
+
+def test_a_cookie_the_browser_wrote_signs_nobody_in(demo: TestClient[Any]) -> None:
+    from personalize import identity
+    from tests.conftest import IDENTITY_SECRET
+
+    orders = demo.get("/v1/admin/stats", headers=AUTH).json()["orders"]
+    real_token = identity.sign_customer("c00002", IDENTITY_SECRET, int(time.time()) + 3600)
+    for cookies in (
+        {"pz_demo_customer": "c00002", "pz_demo_cart": "i00001:99"},  # the old, unsigned cookie
+        {"pz_demo_session": real_token, "pz_demo_cart": "i00001:99"},  # a customer token is not a demo session
+        {"pz_demo_session": real_token[:-2] + "AA", "pz_demo_cart": "i00001:99"},
+    ):
+        demo.cookies.clear()
+        demo.cookies.update(cookies)
+        assert "customerToken" not in demo.get("/demo/").text
+        checkout = demo.post("/demo/checkout", follow_redirects=False)
+        assert checkout.headers["location"] == "/demo/login"
+    assert demo.get("/v1/admin/stats", headers=AUTH).json()["orders"] == orders
+
+
+def test_sign_in_takes_demo_customers_and_new_ones_only(demo: TestClient[Any]) -> None:
+    demo.cookies.clear()
+    refused = demo.post("/demo/login", data={"customer_id": "ceo"}, follow_redirects=False)
+    assert refused.headers["location"] == "/demo/login"
+    assert "pz_demo_session" not in demo.cookies
+    demo.post("/demo/login", data={"customer_id": "c00002"})
+    token = demo.get("/demo/").text.split('"customerToken":"')[1].split('"')[0]
+    page = demo.post("/v1/page", json={"customer_token": token, "page": {"type": "home"}}).json()
+    assert page["customer"]["id"] == "c00002"

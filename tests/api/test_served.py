@@ -63,7 +63,8 @@ def test_two_processes_on_one_redis_return_the_same_profile(redis_url: str) -> N
 
 
 def test_two_workers_share_redis(redis_url: str, demo_models: Path) -> None:
-    with running_server("--store", redis_url, "--workers", "2", env={"PZ_MODELS_DIR": str(demo_models)}) as base:
+    env = {"PZ_MODELS_DIR": str(demo_models)}
+    with running_server("--store", redis_url, "--demo", "--workers", "2", env=env) as base:
         bodies = [httpx.post(f"{base}/v1/page", json={"page": {"type": "home"}}).json() for _ in range(10)]
         stats = httpx.get(f"{base}/metrics").text
     assert all(len(b["recommendations"]["home_trending"]) == 8 for b in bodies)
