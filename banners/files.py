@@ -104,6 +104,13 @@ def _listing(names: Collection[str]) -> tuple[str, ...]:
 
 
 def _decode(data: bytes, source: str, fmt: Format) -> BannerFile:
+    try:
+        return _decode_format(data, source, fmt)
+    except RecursionError:  # the decoders give up on nesting deeper than about a thousand levels
+        raise BannerFileError(source, "nested too deeply to be a banner file") from None
+
+
+def _decode_format(data: bytes, source: str, fmt: Format) -> BannerFile:
     if fmt == "json":
         try:
             return _JSON.decode(data)

@@ -18,6 +18,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import msgspec
@@ -92,6 +93,7 @@ class Ledger(msgspec.Struct, frozen=True, kw_only=True):
     engagement: float = 0.0
     engagement_day: str = ""
     engagement_browser_today: float = 0.0
+    """The net change browser events made to the score on ``engagement_day`` (within ± the daily cap)."""
     cart_touched_ms: int = 0
     """Last add to cart from a browser since the last order (0: none) — for the abandoned-cart rule."""
 
@@ -121,11 +123,36 @@ class StoredOrder(msgspec.Struct, frozen=True, kw_only=True):
     refunds: tuple[Refund, ...] = ()
     receipt: bytes = b""
     """The response the order's first delivery got, replayed to later deliveries."""
+    digest: str = ""
+    """A digest of the first delivery's lines, so a redelivery that differs is told apart from a replay."""
 
     @property
     def remaining_minor(self) -> int:
         """What can still be refunded."""
         return self.total_minor - self.refunded_minor
+
+
+def order_digest(order: OrderInput) -> str:
+    """What identifies an order's content: customer, time, total and every line (SHA-256, hex)."""
+    lines = ";".join(
+        f"{line.item_id},{line.quantity},{line.unit_minor},{int(line.on_promotion)}" for line in order.lines
+    )
+    text = f"{order.customer_id}|{order.completed_at_ms}|{order.total_minor}|{lines}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def replay_difference(stored: StoredOrder, order: OrderInput) -> str | None:
+    """How a redelivery differs from the order first applied (``None``: it is the same order)."""
+    if not stored.digest or stored.digest == order_digest(order):
+        return None
+    for name, first, now in (
+        ("customer_id", stored.customer_id, order.customer_id),
+        ("total", stored.total_minor, order.total_minor),
+        ("completed_at", stored.completed_at_ms, order.completed_at_ms),
+    ):
+        if first != now:
+            return name
+    return "items"
 
 
 def qualifying_spend(ledger: Ledger, program: LoyaltyProgram, now_ms: int) -> int:
@@ -214,6 +241,7 @@ def apply_order(
         points=points,
         tier_before=current.tier,
         tier_after=after,
+        digest=order_digest(order),
     )
     return grown, stored
 
@@ -308,13 +336,15 @@ def next_expiry(ledger: Ledger, now_ms: int) -> tuple[int, int] | None:
 def add_engagement(
     ledger: Ledger, kind: str, program: LoyaltyProgram, from_browser: bool, now_ms: int
 ) -> tuple[Ledger, float]:
-    """Move the engagement score by the kind's weight; browser-sent gains stop at the daily cap.
-    Returns the new ledger and the change actually applied."""
+    """Move the engagement score by the kind's weight. Events a browser sent move it, in a UTC day, by at most the
+    daily cap either way: ``engagement_browser_today`` (their net change that day) stays within ±cap, so no batch of
+    browser events, however large, moves the score further. Returns the new ledger and the change applied."""
     weight = program.engagement.weights.get(kind, 0.0)
     day = datetime.fromtimestamp(now_ms / 1000, tz=UTC).strftime("%Y-%m-%d")
     today = ledger.engagement_browser_today if ledger.engagement_day == day else 0.0
-    if from_browser and weight > 0:
-        weight = max(0.0, min(weight, program.engagement.browser_daily_cap - today))
+    if from_browser:
+        cap = program.engagement.browser_daily_cap
+        weight = max(-cap - today, min(weight, cap - today))
         today += weight
     changed = msgspec.structs.replace(
         ledger, engagement=ledger.engagement + weight, engagement_day=day, engagement_browser_today=today

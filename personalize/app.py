@@ -16,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from personalize.api.admin import AdminController
 from personalize.api.auth import API_KEY_SCHEME
+from personalize.api.bodies import ExactJsonRequest
 from personalize.api.catalog import CatalogController
 from personalize.api.coupons import CouponsController
 from personalize.api.customers import customer_loyalty
@@ -78,6 +79,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
             *demo,
         ],
         state=State({"runtime": runtime}),
+        request_class=ExactJsonRequest,
         lifespan=[_lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[DefineMiddleware(RequestObserver, metrics=runtime.metrics, log_requests=settings.access_log)],

@@ -17,8 +17,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from personalize import money
-from personalize.clock import WireTime, epoch_ms
+from personalize import links, money
+from personalize.clock import WireTime, check_time, epoch_ms
 from personalize.openapi import list_of, schema
 
 ItemId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -28,9 +28,8 @@ CategoryPath = Annotated[str, Meta(min_length=1, max_length=200), schema(pattern
 Title = Annotated[str, Meta(min_length=1, max_length=300)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Link = Annotated[str, Meta(max_length=2000)]
-_HREF = ("http://", "https://", "/")
-Href = Annotated[Link, schema(pattern="^(https?://|/|$)")]
-"""An http(s) URL, a path starting with ``/`` or empty; checked in ``ItemIn.__post_init__``."""
+Href = Annotated[Link, schema(pattern=r"^(https?://|/([^/\\]|$)|$)")]
+"""An http(s) URL, a path on the shop's host or empty (``personalize.links``); checked in ``ItemIn.__post_init__``."""
 Tag = Annotated[str, Meta(min_length=1, max_length=50)]
 MAX_ITEMS_PER_CALL = 10_000
 PRICE_BANDS = 5
@@ -53,11 +52,10 @@ class ItemIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         check_category(self.category, "category")
+        check_time(self.created_at, "created_at")
         money.check_amount(self.price, "price")
-        for name in ("url", "image"):
-            value = getattr(self, name)
-            if value and not value.startswith(_HREF):
-                raise ValueError(f"{name} {value[:80]!r} must be an http(s) URL or a path starting with /")
+        links.check_link(self.url, "url")
+        links.check_link(self.image, "image")
 
 
 class CatalogUpsert(msgspec.Struct, forbid_unknown_fields=True):
@@ -112,15 +110,15 @@ class UpsertResult(msgspec.Struct):
     catalog_version: int
 
 
-def to_item(item: ItemIn, currency: str) -> Item:
-    """The stored form of a validated wire item."""
+def to_item(item: ItemIn, currency: str, field: str = "price") -> Item:
+    """The stored form of a validated wire item; ``field`` names its price in a refusal (``items[3].price``)."""
     created = epoch_ms(item.created_at) if item.created_at is not None else 0
     return Item(
         item_id=item.item_id,
         title=item.title,
         brand=item.brand,
         category=item.category,
-        price=money.to_minor(item.price, currency),
+        price=money.minor_units(item.price, currency, field),
         color=item.color.lower(),
         in_stock=item.in_stock,
         url=item.url,

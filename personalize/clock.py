@@ -12,6 +12,8 @@ from msgspec import Meta
 from personalize.openapi import schema
 
 MAX_EPOCH_MS = 10**14
+"""The latest wire time accepted (in the year 5138): any later one, and any before 1970, is a 400 naming the field,
+so no date arithmetic downstream (expiry months, validity hours) can leave the calendar."""
 # A number is always milliseconds: with only an int arm, litestar's lenient conversion would read a fractional
 # number as epoch *seconds* (msgspec turns numbers into datetimes). The bounds are stated again for the schema
 # because litestar drops a bound of 0 inside a union.
@@ -22,6 +24,18 @@ WireTime = Annotated[Annotated[float, Meta(ge=0, le=MAX_EPOCH_MS)] | datetime, s
 def now_ms() -> int:
     """Milliseconds since the Unix epoch."""
     return time.time_ns() // 1_000_000
+
+
+def check_time(value: datetime | float | None, name: str) -> None:
+    """Raise ``ValueError`` naming ``name`` unless the wire time lies between 1970 and :data:`MAX_EPOCH_MS` (numbers
+    are bounded by the type already; a date string is not)."""
+    if isinstance(value, datetime):
+        try:
+            ms = epoch_ms(value)
+        except (OverflowError, ValueError):
+            ms = -1
+        if not 0 <= ms <= MAX_EPOCH_MS:
+            raise ValueError(f"{name} {value.isoformat()} must lie between 1970 and the year 5138")
 
 
 def epoch_ms(value: datetime | float | str) -> int:

@@ -12,7 +12,7 @@ from msgspec import Meta
 from loyalty_nudges import coupons as rules
 from loyalty_nudges.coupons import Audience, Campaign, Coupon
 from personalize import money
-from personalize.clock import WireTime, epoch_ms
+from personalize.clock import MAX_EPOCH_MS, WireTime, check_time, epoch_ms
 from personalize.errors import ApiError
 from personalize.loyalty import Id
 from personalize.openapi import schema
@@ -46,6 +46,9 @@ class CampaignIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     unassigned: Annotated[int, Meta(ge=0, le=100_000)] = 0
 
     def __post_init__(self) -> None:
+        check_time(self.valid_from, "valid_from")
+        if self.valid_from is not None and epoch_ms(self.valid_from) + self.valid_hours * HOUR_MS > MAX_EPOCH_MS:
+            raise ValueError("valid_hours: the code would expire after the latest time accepted (the year 5138)")
         if (self.discount_pct is None) == (self.discount_amount is None):
             raise ValueError("discount_pct or discount_amount: give exactly one")
         if self.discount_amount is not None:
@@ -110,7 +113,11 @@ async def create_campaign(runtime: Runtime, body: CampaignIn, now_ms: int) -> Ca
         campaign_id=body.campaign_id,
         name=body.name,
         discount_pct=body.discount_pct or 0.0,
-        discount_minor=money.to_minor(body.discount_amount, currency) if body.discount_amount is not None else 0,
+        discount_minor=(
+            money.minor_units(body.discount_amount, currency, "discount_amount")
+            if body.discount_amount is not None
+            else 0
+        ),
         prefix=body.prefix,
         length=body.length,
         valid_from_ms=start_ms,

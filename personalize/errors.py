@@ -3,6 +3,7 @@
 Exceptions::
 
     ApiError                 raised by controllers with a status, a code and the field at fault
+    MoneyError               (personalize.money) an amount the shop currency cannot hold → 400 naming the field
     StoreUnavailable         (personalize.store.protocols) → 503 with Retry-After
     litestar HTTPException   framework errors (validation 400, 401, 404, 405, 413) → the same shape
     anything else            → 500, logged with the request id; never expected
@@ -18,7 +19,8 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from personalize.store.protocols import StoreUnavailable
+from personalize.money import MoneyError
+from personalize.store.protocols import StoreFull, StoreUnavailable
 
 log = logging.getLogger("personalize.errors")
 
@@ -87,6 +89,10 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
     return _respond(400, ErrorDetail("invalid_request", text, field))
 
 
+def money_error(_: Request[Any, Any, Any], exc: MoneyError) -> Response[ErrorBody]:
+    return _respond(400, ErrorDetail("invalid_request", str(exc), exc.field))
+
+
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
     status = exc.status_code
     code = _CODES.get(status, "error")
@@ -115,9 +121,12 @@ def _malformed(detail: str) -> str:
 def store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavailable) -> Response[ErrorBody]:
     log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
     request.app.state.runtime.metrics.store_errors.labels(request.scope.get("path_template", "")).inc()
-    return _respond(
-        503, ErrorDetail("store_unavailable", "the store is not reachable; retry shortly"), {"Retry-After": "2"}
+    detail = (
+        ErrorDetail("store_full", "the store is out of memory and took no writes; nothing was changed, retry later")
+        if isinstance(exc, StoreFull)
+        else ErrorDetail("store_unavailable", "the store is not reachable; retry shortly")
     )
+    return _respond(503, detail, {"Retry-After": "2"})
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
@@ -127,6 +136,7 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ApiError: api_error,
+    MoneyError: money_error,
     ValidationException: validation_error,
     HTTPException: http_error,
     StoreUnavailable: store_unavailable,

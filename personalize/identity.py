@@ -1,7 +1,9 @@
 """Signed customer tokens: the shop's back end vouches for a logged-in customer.
 
 Format: ``<customer id, base64url>.<expiry, epoch seconds>.<HMAC-SHA256, base64url>``, the MAC taken over
-the first two parts with ``PZ_IDENTITY_SECRET``. The server trusts no bare customer id from a browser.
+the first two parts with ``PZ_IDENTITY_SECRET``. Decoding is strict: unpadded canonical base64url of exactly the
+MAC's length, a decimal expiry, nothing else; a token with anything inserted or changed is not a token. The
+server trusts no bare customer id from a browser.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ import binascii
 import hashlib
 import hmac
 import logging
+import re
 
 log = logging.getLogger("personalize.identity")
 
 MAX_TOKEN_LENGTH = 512
+_TOKEN = re.compile(r"^([A-Za-z0-9_-]{2,400})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})$")
+"""Canonical form only: unpadded base64url id, decimal expiry, a 43-symbol base64url SHA-256 MAC."""
 
 
 def sign_customer(customer_id: str, secret: str, expires_at_s: int) -> str:
@@ -29,14 +34,17 @@ def verify_customer(token: str, secret: str, now_s: float) -> str | None:
     """The customer id of a valid, unexpired token; ``None`` (and a log line) for anything else."""
     if not token or len(token) > MAX_TOKEN_LENGTH or not secret:
         return None
-    payload, _, signature = token.rpartition(".")
-    encoded_id, _, expiry = payload.partition(".")
-    try:
-        valid = hmac.compare_digest(_unb64(signature), _mac(secret, payload))
-        customer_id = _unb64(encoded_id).decode() if valid else ""
-        expires = int(expiry)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        valid, customer_id, expires = False, "", 0
+    parts = _TOKEN.match(token)
+    valid, customer_id, expires = False, "", 0
+    if parts is not None:
+        encoded_id, expiry, signature = parts.groups()
+        payload = f"{encoded_id}.{expiry}"
+        try:
+            valid = hmac.compare_digest(_unb64(signature), _mac(secret, payload))
+            customer_id = _unb64(encoded_id).decode() if valid else ""
+            expires = int(expiry)
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            valid = False
     if not valid or not customer_id:
         log.warning("customer token rejected: bad signature or format")
         return None
@@ -55,4 +63,8 @@ def _b64(raw: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict: only the canonical encoding of some bytes decodes (no stray symbols, no set padding bits)."""
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(raw) != text:
+        raise ValueError("not canonical base64url")
+    return raw

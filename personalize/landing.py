@@ -4,7 +4,9 @@ Facebook's many hosts and its ``fbclid`` click id folded into ``facebook``; kept
 from __future__ import annotations
 
 from collections.abc import Collection
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+
+from personalize import links
 
 _FAMILIES = {
     "facebook": ("facebook.com", "fb.com", "fb.me"),
@@ -30,7 +32,8 @@ def landing_source(
     """
     if utm_source and utm_source.strip():
         return utm_source.strip().lower()[:50]
-    if landing_url and "fbclid" in parse_qs(urlsplit(landing_url).query):
+    landing = links.split(landing_url) if landing_url else None
+    if landing is not None and "fbclid" in parse_qs(landing.query):
         return "facebook"
     host = _host(referrer)
     if host is None:
@@ -43,10 +46,8 @@ def landing_source(
 def _host(url: str | None) -> str | None:
     if not url:
         return None
-    try:
-        host = urlsplit(url if "//" in url else f"//{url}").hostname
-    except ValueError:
-        return None
+    parts = links.split(url if "//" in url else f"//{url}")
+    host = parts.hostname if parts is not None else None
     return host.lower().removeprefix("www.") if host else None
 
 

@@ -1,11 +1,12 @@
 """Rate limits of the browser routes: token buckets per client address and per session, in this process.
 
-A bucket holds up to ``burst`` tokens and refills at ``per_second``; each request takes one, and a request
-finding none is refused with 429 and ``Retry-After`` (whole seconds until a token is back). The buckets live
-in the server process (no store round trip on the hot path), so with several workers a client can reach
-``workers`` times the limit; they are a guard against floods and scraping, not a quota. At most
-``max_keys`` buckets are kept (least recently used first out), so a flood of new addresses cannot grow
-memory without bound. Calls carrying the server-to-server key are never limited.
+The per-address limit is a guard (:func:`limit_by_address`), so it runs before the body is read and parsed; the
+per-session limit needs the session id from the body and runs in the handler. A bucket holds up to ``burst``
+tokens and refills at ``per_second``; each request takes one, and a request finding none is refused with 429 and
+``Retry-After`` (whole seconds until a token is back). The buckets live in the server process (no store round trip
+on the hot path), so with several workers a client can reach ``workers`` times the limit; they are a guard against
+floods and scraping, not a quota. At most ``max_keys`` buckets are kept (least recently used first out), so a flood
+of new addresses cannot grow memory without bound. Calls carrying the server-to-server key are never limited.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 
 from personalize.api.auth import carries_api_key
 from personalize.errors import ApiError
@@ -62,15 +64,23 @@ class BrowserLimits:
         client = connection.scope.get("client")
         return str(client[0]) if client else "-"
 
-    def check(self, connection: ASGIConnection[Any, Any, Any, Any], session_id: str | None) -> None:
-        """Refuse with 429 when the client's address or the session is over its rate, unless the call carries
-        the server-to-server key (a shop's back end calls for many visitors from one address)."""
+    def check_address(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        """Refuse with 429 when the client's address is over its rate, unless the call carries the server-to-server
+        key (a shop's back end calls for many visitors from one address). Runs before the body is read."""
         if carries_api_key(connection, self.api_key):
             return
-        now = time.monotonic()
-        _refuse_if("client address", self.by_address.wait(self.client_address(connection), now))
-        if session_id:  # a new session has nothing to count yet
-            _refuse_if("session", self.by_session.wait(session_id, now))
+        _refuse_if("client address", self.by_address.wait(self.client_address(connection), time.monotonic()))
+
+    def check_session(self, connection: ASGIConnection[Any, Any, Any, Any], session_id: str | None) -> None:
+        """Refuse with 429 when the session (named in the body) is over its rate; a new session has nothing yet."""
+        if session_id and not carries_api_key(connection, self.api_key):
+            _refuse_if("session", self.by_session.wait(session_id, time.monotonic()))
+
+
+async def limit_by_address(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The guard of the browser routes: the per-address limit, checked before the body is read, so a client over
+    its rate costs one bucket lookup whatever it sends."""
+    connection.app.state.runtime.limits.check_address(connection)
 
 
 def _refuse_if(what: str, wait: float) -> None:

@@ -14,7 +14,7 @@ from loyalty_nudges.ledger import Ledger, OrderInput, OrderLine, StoredOrder
 from loyalty_nudges.program import Tier
 from personalize import money
 from personalize.catalog import CatalogIndex, ItemId
-from personalize.clock import WireTime, epoch_ms
+from personalize.clock import WireTime, check_time, epoch_ms
 from personalize.errors import ApiError
 from personalize.runtime import Runtime
 from personalize.store.protocols import LedgerChange
@@ -49,6 +49,7 @@ class OrderIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     coupon_code: Annotated[str, Meta(max_length=64)] | None = None
 
     def __post_init__(self) -> None:
+        check_time(self.completed_at, "completed_at")
         money.check_amount(self.total, "total")
 
 
@@ -129,18 +130,18 @@ def to_input(order: OrderIn, catalog: CatalogIndex, runtime: Runtime) -> OrderIn
         OrderLine(
             item_id=line.item_id,
             quantity=line.quantity,
-            unit_minor=money.to_minor(line.price, program.currency),
+            unit_minor=money.minor_units(line.price, program.currency, f"items[{index}].price"),
             on_promotion=line.on_promotion,
             new_collection=_created_after(catalog, line.item_id, recent),
         )
-        for line in order.items
+        for index, line in enumerate(order.items)
     )
     return OrderInput(
         order_id=order.order_id,
         customer_id=order.customer_id,
         completed_at_ms=completed,
         lines=lines,
-        total_minor=money.to_minor(order.total, program.currency),
+        total_minor=money.minor_units(order.total, program.currency, "total"),
     )
 
 
@@ -156,6 +157,15 @@ async def complete_order(runtime: Runtime, order: OrderIn, now_ms: int) -> Order
 
     def decide(ledger: Ledger | None, stored: StoredOrder | None) -> LedgerChange:
         if stored is not None:
+            differs = rules.replay_difference(stored, entry)
+            if differs is not None:
+                raise ApiError(
+                    409,
+                    "order_conflict",
+                    f"order {entry.order_id!r} was already applied with a different {differs}; an order id names one "
+                    "order (a replay must repeat it exactly)",
+                    differs,
+                )
             first = msgspec.json.decode(stored.receipt, type=OrderResult)
             return LedgerChange(result=msgspec.structs.replace(first, duplicate=True))
         grown, applied = rules.apply_order(ledger, entry, program, exponent, now_ms)
@@ -226,12 +236,21 @@ async def refund_order(runtime: Runtime, order_id: str, refund: RefundIn, now_ms
     known = await runtime.store.ledger.order(order_id)
     if known is None:
         raise ApiError(404, "not_found", f"no order {order_id!r}", "order_id")
-    amount = money.to_minor(refund.amount, program.currency) if refund.amount is not None else None
+    amount = money.minor_units(refund.amount, program.currency, "amount") if refund.amount is not None else None
 
     def decide(ledger: Ledger | None, stored: StoredOrder | None) -> LedgerChange:
         if ledger is None or stored is None:
             raise ApiError(404, "not_found", f"no order {order_id!r}", "order_id")
         done = next((r for r in stored.refunds if r.refund_id == refund.refund_id), None)
+        if done is not None and amount is not None and amount != done.amount_minor:
+            first = money.format_amount(done.amount_minor, program.currency)
+            raise ApiError(
+                409,
+                "refund_conflict",
+                f"refund {refund.refund_id!r} was already applied for {first}; this one asks "
+                f"{money.format_amount(amount, program.currency)} (a refund id names one refund)",
+                "amount",
+            )
         if done is not None:
             return LedgerChange(result=_refund_result(runtime, stored, done, ledger, now_ms, duplicate=True))
         try:

@@ -26,7 +26,7 @@ def cart_minor(state: PageState) -> int:
     currency = state.runtime.settings.loyalty.currency
     for line in state.request.page.cart:
         item = state.catalog.get(line.item_id)
-        unit = item.price if item else (money.to_minor(line.price, currency) if line.price is not None else 0)
+        unit = item.price if item else (money.minor_units(line.price, currency, "price") if line.price else 0)
         total += unit * line.quantity
     return total
 

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import msgspec
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 access_log = logging.getLogger("personalize.access")
 _LINE = msgspec.json.Encoder()
@@ -53,6 +53,31 @@ class Metrics:
         self.degraded_pages = Counter(
             "pz_degraded_pages",
             "Page views answered without the store (unreachable): non-personal content.",
+            registry=self.registry,
+        )
+        self.unrecorded_pages = Counter(
+            "pz_unrecorded_pages",
+            "Page views answered from the store without recording them (it refused writes: out of memory).",
+            registry=self.registry,
+        )
+        self.sessions = Gauge(
+            "pz_store_sessions", "Sessions the store holds (bounded by tracking.max_sessions).", registry=self.registry
+        )
+        self.event_ids = Gauge(
+            "pz_store_event_ids",
+            "Event ids the memory store remembers for de-duplication (bounded by tracking.max_event_ids).",
+            registry=self.registry,
+        )
+        self.dropped = Counter(
+            "pz_store_dropped",
+            "What the store's bounds made an event batch drop: least recently active sessions, oldest event ids.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.buckets = Gauge(
+            "pz_rate_limit_buckets",
+            "Rate-limit buckets this process keeps, per limiter (bounded by limits.max_keys).",
+            ["limiter"],
             registry=self.registry,
         )
         self.events = Counter(

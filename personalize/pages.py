@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from personalize import money
+from personalize import links, money
 from personalize.catalog import CategoryPath, Item, ItemId, check_category
 from personalize.openapi import list_of, schema
 from personalize.tracking import Placement, SessionId
@@ -78,6 +78,10 @@ class PageContext(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The page's own URL, where an ``fbclid`` marks a visitor from Facebook."""
     returning: bool | None = None
     """The snippet's word that this browser visited before (a first-party flag kept after consent)."""
+
+    def __post_init__(self) -> None:
+        links.check_parses(self.referrer, "referrer")
+        links.check_parses(self.landing_url, "landing_url")
 
 
 class PageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -20,7 +20,7 @@ from personalize.observability import Metrics
 from personalize.placement_cache import PlacementCache
 from personalize.settings import Settings
 from personalize.store import open_store, tracking_config
-from personalize.store.protocols import Store, StoreError
+from personalize.store.protocols import Store, StoreError, StoreUnavailable
 from personalize.trending_cache import TrendingCache
 
 log = logging.getLogger("personalize.runtime")
@@ -84,6 +84,18 @@ class Runtime:
         """The customer's segment in the live segmentation run."""
         record = await self.store.segments.of(customer_id)
         return record.segment if record else None
+
+    async def measure_sizes(self) -> None:
+        """Set the gauges of what per-visitor state this process and its store hold (for ``/metrics``)."""
+        self.metrics.buckets.labels("address").set(len(self.limits.by_address))
+        self.metrics.buckets.labels("session").set(len(self.limits.by_session))
+        try:
+            sizes = await self.store.sizes()
+        except StoreUnavailable:
+            return
+        self.metrics.sessions.set(sizes.sessions)
+        if sizes.event_ids is not None:
+            self.metrics.event_ids.set(sizes.event_ids)
 
     def start_refresher(self) -> None:
         """Poll the catalog version in the background (other processes may change the catalog)."""

@@ -20,6 +20,7 @@ from msgspec import Meta
 
 from loyalty_nudges.program import LoyaltyProgram
 from loyalty_nudges.segments import DEFAULT_RULES, SegmentPolicy, SegmentRule, validate_rules
+from personalize import money
 
 PositiveFloat = Annotated[float, Meta(gt=0)]
 Weight = Annotated[float, Meta(ge=-1000, le=1000)]
@@ -57,6 +58,21 @@ class TrackingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     """How many of a session's latest viewed, clicked or carted items are kept for session-based recommendations."""
     log_length: Annotated[int, Meta(ge=0, le=100_000_000)] = 1_000_000
     """Events kept in the store's interaction log for ``personalize train --store`` (0 keeps none)."""
+    max_sessions: Annotated[int, Meta(ge=100, le=100_000_000)] = 200_000
+    """Sessions the store keeps; beyond it the least recently active are dropped (with their event ids). A session
+    costs about 1–2 KB; raise it on Redis for a shop with more sessions within ``session_ttl_hours``."""
+    max_event_ids_per_session: Annotated[int, Meta(ge=1, le=100_000)] = 1000
+    """Event ids remembered per session for de-duplication; the oldest are forgotten first."""
+    max_event_ids: Annotated[int, Meta(ge=1000, le=1_000_000_000)] = 2_000_000
+    """Event ids the memory store remembers in all (least recently active sessions forgotten first). On Redis the
+    bound is ``max_sessions`` × ``max_event_ids_per_session``, within Redis' own ``maxmemory``."""
+
+    def __post_init__(self) -> None:
+        if self.max_event_ids_per_session < self.max_events_per_call:
+            raise ValueError(
+                f"max_event_ids_per_session {self.max_event_ids_per_session} must be at least max_events_per_call "
+                f"{self.max_events_per_call}, or a resent batch would count twice"
+            )
 
 
 class TrendingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -191,6 +207,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     limits: LimitSettings = msgspec.field(default_factory=LimitSettings)
 
     def __post_init__(self) -> None:
+        money.check_currency(self.currency, "currency")
         if not re.match(r"^(memory://|rediss?://)", self.store_url):
             raise ValueError(f"store_url {self.store_url!r} must start with memory:// or redis://")
         if self.workers > 1 and self.store_url.startswith("memory://"):

@@ -15,7 +15,7 @@ import msgspec
 from msgspec import Meta
 
 from personalize.catalog import CatalogIndex, Item, ItemId, category_levels
-from personalize.clock import WireTime, epoch_ms
+from personalize.clock import WireTime, check_time, epoch_ms
 from personalize.settings import Settings
 
 SessionId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
@@ -29,6 +29,9 @@ RECENT_KINDS = frozenset({"product_view", "click", "add_to_cart"})
 class _Event(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
     event_id: EventId | None = None
     ts: WireTime | None = None
+
+    def __post_init__(self) -> None:
+        check_time(self.ts, "ts")
 
 
 class ProductView(_Event, tag="product_view"):

@@ -24,7 +24,8 @@ class CatalogController(Controller):
     async def upsert(self, data: JSONBody[CatalogUpsert], state: State) -> UpsertResult:
         """Insert or replace up to 10,000 items at once; the batch is applied whole or not at all."""
         runtime = state.runtime
-        items = [to_item(item, runtime.settings.currency) for item in data.items]
+        currency = runtime.settings.currency
+        items = [to_item(item, currency, f"items[{index}].price") for index, item in enumerate(data.items)]
         version = await runtime.store.catalog.upsert_items(items)
         await runtime.refresh_catalog()
         return UpsertResult(upserted=len({item.item_id for item in items}), catalog_version=version)

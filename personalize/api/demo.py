@@ -250,7 +250,7 @@ def _order(runtime: Runtime, customer: str, lines: list[tuple[str, int]]) -> Ord
     items = []
     for item_id, qty in lines:
         item = runtime.catalog.items[item_id]
-        price = Decimal(item.price).scaleb(-money.exponent(currency))
+        price = money.to_decimal(item.price, currency)
         items.append(OrderLineIn(item_id=item_id, quantity=qty, price=price))
     total = sum((line.price * line.quantity for line in items), Decimal(0))
     return OrderIn(

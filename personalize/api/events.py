@@ -11,18 +11,19 @@ from litestar.params import JSONBody
 from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.errors import ApiError
+from personalize.limits import limit_by_address
 from personalize.loyalty import record_engagement
 from personalize.tracking import EventBatch, TrackingWrite, TrackResult, event_type, score_events
 
 
-@post("/v1/events", status_code=202, tags=["tracking"], responses=errors(400, 413, 429, 503))
+@post("/v1/events", status_code=202, tags=["tracking"], guards=[limit_by_address], responses=errors(400, 413, 429, 503))
 async def track_events(data: JSONBody[EventBatch], state: State, request: Request[Any, Any, Any]) -> TrackResult:
     """Record a batch of events for a session (202). Events repeating an ``event_id`` already sent for this
     session are counted once; events naming items the catalog lacks are kept out of profiles and trending.
     A valid ``customer_token`` links the session to the customer, whose long-term profile learns too and whose
     engagement score moves (capped per day; never points, spend or tier)."""
     runtime = state.runtime
-    runtime.limits.check(request, data.session_id)
+    runtime.limits.check_session(request, data.session_id)
     limit = runtime.settings.tracking.max_events_per_call
     if len(data.events) > limit:
         raise ApiError(400, "too_many_events", f"events: {len(data.events)} events, at most {limit} per call", "events")
@@ -35,4 +36,6 @@ async def track_events(data: JSONBody[EventBatch], state: State, request: Reques
         await record_engagement(runtime, customer_id, [event_type(event) for event in data.events], now)
     runtime.metrics.events.labels("accepted").inc(applied.accepted)
     runtime.metrics.events.labels("duplicate").inc(applied.duplicates)
+    runtime.metrics.dropped.labels("session").inc(applied.sessions_dropped)
+    runtime.metrics.dropped.labels("event_id").inc(applied.event_ids_forgotten)
     return TrackResult(accepted=applied.accepted, duplicates=applied.duplicates, unknown_items=unknown)

@@ -36,7 +36,13 @@ async def readyz(state: State) -> Response[Health]:
     return Response(body, status_code=200 if reachable else 503)
 
 
+EXPOSITION = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
+"""Prometheus' content type without its charset: litestar adds ``; charset=utf-8`` to every ``text/`` type."""
+
+
 @get("/metrics", media_type=MediaType.TEXT, tags=["operations"], include_in_schema=False)
 async def metrics(state: State) -> Response[bytes]:
     """Prometheus text exposition of this process's metrics."""
-    return Response(generate_latest(state.runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    runtime = state.runtime
+    await runtime.measure_sizes()
+    return Response(generate_latest(runtime.metrics.registry), media_type=EXPOSITION)

@@ -20,14 +20,14 @@ class OrdersController(Controller):
     security = API_KEY_SECURITY
     tags = ["loyalty"]  # noqa: RUF012
 
-    @post("/", status_code=200, responses=errors(400, 401, 413, 503))
+    @post("/", status_code=200, responses=errors(400, 401, 409, 413, 503))
     async def complete(self, data: JSONBody[OrderIn], state: State) -> OrderResult:
         """An order completed: qualifying and lifetime spend, history, points and the tier change at once.
         Idempotent on ``order_id``, also under concurrent deliveries to several processes: a replay returns
         the first response with ``duplicate: true``."""
         return await complete_order(state.runtime, data, now_ms())
 
-    @post("/{order_id:str}/refunds", status_code=200, responses=errors(400, 401, 404, 413, 422, 503))
+    @post("/{order_id:str}/refunds", status_code=200, responses=errors(400, 401, 404, 409, 413, 422, 503))
     async def refund(
         self, order_id: Annotated[str, PathParameter(max_length=100)], data: JSONBody[RefundIn], state: State
     ) -> RefundResult:

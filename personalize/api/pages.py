@@ -9,21 +9,23 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from loyalty_nudges.ledger import Ledger
+from personalize import money
 from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.composition import PageState, compose
 from personalize.landing import landing_source
+from personalize.limits import limit_by_address
 from personalize.loyalty import LoyaltyState, state_of
 from personalize.nudges import next_tier_nudge
 from personalize.page_banners import banners_for
 from personalize.pages import CustomerSummary, PageRequest, PageResponse, new_session_id, placements_for
 from personalize.profiles import merged_scores
 from personalize.runtime import Runtime
-from personalize.store.protocols import PageReads, RawProfile, StoreUnavailable
+from personalize.store.protocols import PageReads, RawProfile, StoreFull, StoreUnavailable
 from personalize.tracking import ProductView, TrackingWrite, score_events
 
 
-@post("/v1/page", status_code=200, tags=["pages"], responses=errors(400, 413, 429))
+@post("/v1/page", status_code=200, tags=["pages"], guards=[limit_by_address], responses=errors(400, 413, 429))
 async def page_view(data: JSONBody[PageRequest], state: State, request: Request[Any, Any, Any]) -> PageResponse:
     """Record this page view (a product view on product pages; the session's landing source on its first
     page) and return what the page shows: the session id (assigned when absent), the signed customer's
@@ -31,7 +33,10 @@ async def page_view(data: JSONBody[PageRequest], state: State, request: Request[
     item's ``reason`` names what served it. When the store cannot be reached the page is still answered,
     with non-personal content (trending held in the process) and no customer standing."""
     runtime: Runtime = state.runtime
-    runtime.limits.check(request, data.session_id)
+    runtime.limits.check_session(request, data.session_id)
+    for index, line in enumerate(data.page.cart):  # refused before anything is recorded
+        if line.price is not None:
+            money.minor_units(line.price, runtime.settings.loyalty.currency, f"page.cart[{index}].price")
     now = now_ms()
     session_id = data.session_id or new_session_id()
     customer_id = runtime.customer_from(data.customer_token) if data.consent else None
@@ -66,9 +71,16 @@ async def _read_and_record(
     if runtime.store_down():
         runtime.metrics.degraded_pages.inc()
         return None
+    write = _view(runtime, data, session_id, customer_id, now, source)
     try:
-        write = _view(runtime, data, session_id, customer_id, now, source)
-        return await runtime.store.page_view(session_id, write, customer_id)
+        try:
+            return await runtime.store.page_view(session_id, write, customer_id)
+        except StoreFull:
+            # the store answers but takes no writes (out of memory): the page goes unrecorded, not unread
+            if write is None:
+                raise
+            runtime.metrics.unrecorded_pages.inc()
+            return await runtime.store.page_view(session_id, None, customer_id)
     except StoreUnavailable as exc:
         runtime.store_failed(exc)
         runtime.metrics.degraded_pages.inc()

@@ -22,7 +22,7 @@ def _serve(name: str, request: Request) -> Response[bytes]:  # type: ignore[type
     headers = {"ETag": etag, "Cache-Control": _CACHE, "X-Content-Type-Options": "nosniff"}
     if request.headers.get("if-none-match") == etag:
         return Response(b"", status_code=304, headers=headers)
-    return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
+    return Response(body, media_type="text/javascript", headers=headers)
 
 
 @get("/snippet.js", tags=["snippet"], include_in_schema=False)

@@ -88,10 +88,12 @@
     return "ev-" + text;
   }
 
-  // A link or image address, resolved against the page, if and only if it is http(s): a
-  // "javascript:", "data:" or any other scheme is dropped (DOMAIN.md: links and images must be http(s)).
+  // A link or image address, resolved against the page, if and only if it is an absolute http(s) URL or a
+  // path on this site: a "javascript:", "data:" or any other scheme is dropped (DOMAIN.md: links and images
+  // must be http(s)), and so are "//host" and "/\host", which a browser reads as another site.
   function safeUrl(value) {
     if (typeof value !== "string" || !value) return null;
+    if (!/^(https?:\/\/[A-Za-z0-9]|\/(?![\/\\]))/i.test(value) || /[\s\\]/.test(value.split("?")[0])) return null;
     try {
       var url = new URL(value, document.baseURI);
       return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;

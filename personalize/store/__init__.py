@@ -18,6 +18,9 @@ def tracking_config(settings: Settings) -> TrackingConfig:
         dedup_ttl_s=int(tracking.dedup_hours * 3600),
         recent_items=tracking.recent_items,
         log_length=tracking.log_length,
+        max_sessions=tracking.max_sessions,
+        max_event_ids_per_session=tracking.max_event_ids_per_session,
+        max_event_ids=tracking.max_event_ids,
     )
 
 

@@ -8,6 +8,7 @@ Exceptions::
 
     StoreError
     └── StoreUnavailable      the backend did not answer (connection refused, timeout)
+        └── StoreFull         it answered but refused to write (out of memory); nothing was written
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ class StoreUnavailable(StoreError):
     """The backend could not be reached; the request may be retried."""
 
 
+class StoreFull(StoreUnavailable):
+    """The backend refused a write for lack of memory (Redis ``maxmemory`` under ``noeviction``); nothing was
+    written, reads still work, and the request may be retried."""
+
+
 class TrackingConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Half-lives, lifetimes and lengths the tracking store applies (from ``Settings.tracking``/``trending``)."""
 
@@ -42,6 +48,9 @@ class TrackingConfig(msgspec.Struct, frozen=True, kw_only=True):
     dedup_ttl_s: int
     recent_items: int = 20
     log_length: int = 1_000_000
+    max_sessions: int = 200_000
+    max_event_ids_per_session: int = 1000
+    max_event_ids: int = 2_000_000
 
 
 class Interaction(msgspec.Struct, frozen=True, array_like=True):
@@ -73,10 +82,30 @@ class RawProfile(msgspec.Struct, frozen=True):
 
 
 class Applied(msgspec.Struct, frozen=True):
-    """What a tracking write did: events counted, and events skipped as already seen."""
+    """What a tracking write did: events counted, events skipped as already seen, and what the store's bounds
+    made it drop (least recently active sessions, oldest remembered event ids)."""
 
     accepted: int
     duplicates: int
+    sessions_dropped: int = 0
+    event_ids_forgotten: int = 0
+
+    def plus(self, other: Applied) -> Applied:
+        """Both writes' counts together (a batch applied in parts)."""
+        return Applied(
+            self.accepted + other.accepted,
+            self.duplicates + other.duplicates,
+            self.sessions_dropped + other.sessions_dropped,
+            self.event_ids_forgotten + other.event_ids_forgotten,
+        )
+
+
+class Sizes(msgspec.Struct, frozen=True):
+    """How much per-visitor state a store holds now (for ``/metrics``); ``event_ids`` is ``None`` where counting
+    them would cost a scan."""
+
+    sessions: int
+    event_ids: int | None
 
 
 class CatalogStore(Protocol):
@@ -303,6 +332,10 @@ class Store(Protocol):
 
     async def ping(self) -> bool:
         """Whether the backend answers."""
+        ...
+
+    async def sizes(self) -> Sizes:
+        """How many sessions (and remembered event ids) it holds."""
         ...
 
     async def claim_once(self, name: str) -> bool:

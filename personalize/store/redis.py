@@ -10,7 +10,8 @@ Keys (all under ``pz:``)::
     pz:session:{sid}              hash   decayed scores, ``_e`` epoch, ``_c`` linked customer, ``_s`` landing source
     pz:session:{sid}:recent       list   the session's latest viewed, clicked or carted items (newest first)
     pz:customer:{cid}:profile     hash   long-term decayed scores, ``_e`` epoch
-    pz:seen:{sid}:{event id}      string de-duplication marker with a TTL
+    pz:seen:{sid}                 zset   the session's event ids → arrival ms (de-duplication), capped, with a TTL
+    pz:sessions                   zset   session id → last activity ms: the bound on sessions kept
     pz:trend:meta                 hash   ``e``: the epoch shared by all trending lists
     pz:trend:keys                 set    every trending zset (for rebasing)
     pz:trend:all, pz:trend:cat:{path}    zset item id → scaled score
@@ -24,6 +25,10 @@ Keys (all under ``pz:``)::
     pz:coupon:{code}              string msgpack Coupon (never deleted: codes are unique forever)
     pz:coupons:of:{customer id}   set    codes assigned to a customer
     pz:config:{name}              hash   a versioned document (``version``, ``content``), e.g. the banners
+
+Bounds: a session keeps at most ``max_event_ids_per_session`` ids (the oldest go first), and at most
+``max_sessions`` sessions are kept: past that the script deletes the least recently active ones' keys. So the keys
+of visitors number at most three per session kept.
 
 Atomicity: a tracking batch is one Lua script (seen-checks, profile and trend increments, TTLs), so
 two workers delivering the same events count them once and no reader sees half a batch. A catalog
@@ -53,6 +58,7 @@ from personalize.store.protocols import (
     PageReads,
     RawProfile,
     RawScores,
+    Sizes,
     TrackingConfig,
 )
 from personalize.store.redis_keys import ENCODER, answered_within, reachable
@@ -74,6 +80,9 @@ VERSION = "pz:catalog:version"
 TREND_META = "pz:trend:meta"
 TREND_KEYS = "pz:trend:keys"
 LOG = "pz:log:interactions"
+SESSIONS = "pz:sessions"
+SESSION_PREFIX = "pz:session:"
+SEEN_PREFIX = "pz:seen:"
 _ITEM_DECODER = msgspec.msgpack.Decoder(Item)
 _JSON = msgspec.json.Encoder()
 _PAGE = 500
@@ -84,9 +93,18 @@ Redis hangs. A batch cut short may still be applied: event ids de-duplicate a re
 without its answer is harmless. An order's purchases keep the socket timeout: its ledger change is already
 committed, and a slow Redis should not keep refusing the order's acknowledgement."""
 PING_DEADLINE_S = 1.0
+BATCH_CHUNK = 50
+"""Events per script call. A large batch runs as several short scripts, each under the tracking deadline, so the
+page views of other visitors interleave with it instead of waiting behind one long script (Redis runs one script
+at a time). Event ids make a resent batch count once even if it was cut short between chunks."""
+BATCHES_IN_FLIGHT = 2
+"""Large batches one process sends at once; more wait in the process, while page views never wait for them."""
 """Readiness and the start's reachability check: a Redis that does not answer a PING within this is not ready."""
 
 _APPLY_BODY = f"""
+-- KEYS: 1 session hash, 2 customer profile, 3 trend meta, 4 trend key set, 5 recent list, 6 interaction log,
+-- 7 the session's seen event ids (zset: id -> arrival ms), 8 the sessions index (zset: id -> last activity ms),
+-- then the trending zsets the events name
 local p = cjson.decode(ARGV[1])
 local REBASE = {decay.REBASE_AFTER}
 local epochs = {{}}
@@ -119,10 +137,11 @@ local function trend_growth(ts, half)
   epochs['~trend'] = e
   return 2 ^ ((ts - e) / half)
 end
-local accepted, duplicates, recent = 0, 0, false
+local accepted, duplicates, recent, dropped, forgotten = 0, 0, false, 0, 0
+if p.ids == 1 then redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', p.now - p.dedup_ttl * 1000) end
 for _, ev in ipairs(p.events) do
   local fresh = true
-  if ev.d > 0 then fresh = redis.call('SET', KEYS[ev.d], '1', 'NX', 'EX', p.dedup_ttl) end
+  if ev.d ~= '' then fresh = redis.call('ZADD', KEYS[7], 'NX', p.now, ev.d) == 1 end
   if not fresh then
     duplicates = duplicates + 1
   else
@@ -160,12 +179,34 @@ if recent then
   redis.call('LTRIM', KEYS[5], 0, p.recent_max - 1)
   if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('HSET', KEYS[1], '_e', fmt(p.now)) end
 end
+if p.ids == 1 then
+  local over = redis.call('ZCARD', KEYS[7]) - p.max_ids
+  if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[7], 0, over - 1); forgotten = over end
+  redis.call('EXPIRE', KEYS[7], p.dedup_ttl)
+end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('EXPIRE', KEYS[1], p.ttl_s)
   if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('EXPIRE', KEYS[5], p.ttl_s) end
 end
+if p.ids == 1 or redis.call('EXISTS', KEYS[1]) == 1 then
+  -- the sessions index bounds how many sessions are kept: the least recently active go first, with their keys
+  redis.call('ZADD', KEYS[8], p.now, p.sid)
+  redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', p.now - p.ttl_s * 1000)
+  local over = redis.call('ZCARD', KEYS[8]) - p.max_sessions
+  if over > 0 then
+    local gone = redis.call('ZPOPMIN', KEYS[8], over)
+    for i = 1, #gone, 2 do
+      local sid = gone[i]
+      forgotten = forgotten + redis.call('ZCARD', p.seen_prefix .. sid)
+      redis.call('DEL', p.session_prefix .. sid, p.session_prefix .. sid .. ':recent', p.seen_prefix .. sid)
+      dropped = dropped + 1
+    end
+  end
+end
 """
-_APPLY_LUA = _APPLY_BODY + "return {accepted, duplicates}\n"
+_APPLY_LUA = "#!lua\n" + _APPLY_BODY + "return {accepted, duplicates, dropped, forgotten}\n"
+"""Scripts that write declare it (``#!lua``): Redis then refuses them whole under ``maxmemory`` before they run,
+where a script without the line could be stopped after its first writes (a partial write)."""
 
 _READS_FUNCTION = """
 -- a page's state: the session hash and recent list, the linked customer's profile and, for a signed customer
@@ -186,13 +227,13 @@ local function page_reads(session, recent, cid)
 end
 """
 # KEYS: the session hash, its recent list; ARGV[1]: the signed customer id or ''
-_PAGE_READS_LUA = _READS_FUNCTION + "return page_reads(KEYS[1], KEYS[2], ARGV[1])\n"
+_PAGE_READS_LUA = "#!lua flags=no-writes\n" + _READS_FUNCTION + "return page_reads(KEYS[1], KEYS[2], ARGV[1])\n"
 # a page view: the tracking write (KEYS and ARGV[1] as in _APPLY_LUA), then the reads, in one call
-_VIEW_AND_READ_LUA = _APPLY_BODY + _READS_FUNCTION + "return page_reads(KEYS[1], KEYS[5], ARGV[2])\n"
+_VIEW_AND_READ_LUA = "#!lua\n" + _APPLY_BODY + _READS_FUNCTION + "return page_reads(KEYS[1], KEYS[5], ARGV[2])\n"
 
 
 def session_key(session_id: str) -> str:
-    return f"pz:session:{session_id}"
+    return f"{SESSION_PREFIX}{session_id}"
 
 
 def customer_profile_key(customer_id: str) -> str:
@@ -201,6 +242,10 @@ def customer_profile_key(customer_id: str) -> str:
 
 def recent_key(session_id: str) -> str:
     return f"pz:session:{session_id}:recent"
+
+
+def seen_key(session_id: str) -> str:
+    return f"{SEEN_PREFIX}{session_id}"
 
 
 def trend_key(scope: str) -> str:
@@ -290,13 +335,25 @@ class RedisTracking:
         self._apply = client.register_script(_APPLY_LUA)
         self._reads = client.register_script(_PAGE_READS_LUA)
         self._view_and_read = client.register_script(_VIEW_AND_READ_LUA)
+        self._batches = asyncio.Semaphore(BATCHES_IN_FLIGHT)
 
     async def apply(self, write: TrackingWrite) -> Applied:
+        if len(write.events) <= BATCH_CHUNK:
+            return await self._apply_chunk(write)
+        applied = Applied(0, 0)
+        async with self._batches:
+            for start in range(0, len(write.events), BATCH_CHUNK):
+                chunk = msgspec.structs.replace(write, events=write.events[start : start + BATCH_CHUNK])
+                part = await self._apply_chunk(chunk)
+                applied = applied.plus(part)
+        return applied
+
+    async def _apply_chunk(self, write: TrackingWrite) -> Applied:
         keys, payload = self._apply_call(write)
         purchase = any(event.kind == "purchase" for event in write.events)
         async with answered_within(None if purchase else TRACKING_DEADLINE_S):
-            accepted, duplicates = await self._apply(keys=keys, args=[payload])
-        return Applied(int(accepted), int(duplicates))
+            accepted, duplicates, dropped, forgotten = await self._apply(keys=keys, args=[payload])
+        return Applied(int(accepted), int(duplicates), int(dropped), int(forgotten))
 
     def _apply_call(self, write: TrackingWrite) -> tuple[list[str], bytes]:
         """The keys and the JSON argument of the tracking script for ``write``."""
@@ -308,13 +365,11 @@ class RedisTracking:
             TREND_KEYS,
             recent_key(write.session_id),
             LOG,
+            seen_key(write.session_id),
+            SESSIONS,
         ]
         events = []
         for event in write.events:
-            dedup = 0
-            if event.event_id is not None:
-                keys.append(f"pz:seen:{write.session_id}:{event.event_id}")
-                dedup = len(keys)
             scopes = []
             for scope in event.scopes:
                 keys.append(trend_key(scope))
@@ -322,7 +377,7 @@ class RedisTracking:
             fields = list(event.fields)
             events.append(
                 {
-                    "d": dedup,
+                    "d": event.event_id or "",
                     "ts": event.ts,
                     "a": event.affinity,
                     "f": fields,
@@ -349,6 +404,11 @@ class RedisTracking:
             "user": write.customer_id or f"session:{write.session_id}",
             "sid": write.session_id,
             "src": write.landing_source or "",
+            "ids": 1 if any(event.event_id is not None for event in write.events) else 0,
+            "max_ids": cfg.max_event_ids_per_session,
+            "max_sessions": cfg.max_sessions,
+            "session_prefix": SESSION_PREFIX,
+            "seen_prefix": SEEN_PREFIX,
         }
         return keys, _JSON.encode(payload)
 
@@ -436,6 +496,11 @@ class RedisStore:
 
     async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
         return await self.tracking.page_view(session_id, write, customer_id)
+
+    async def sizes(self) -> Sizes:
+        with reachable():
+            sessions = await self._client.zcard(SESSIONS)
+        return Sizes(int(sessions), None)
 
     async def ping(self) -> bool:
         try:

@@ -485,6 +485,24 @@ def test_only_http_links_and_images_are_rendered(visit: Visit) -> None:
 
 
 @pytest.mark.slow
+def test_links_to_another_host_in_disguise_are_not_rendered(visit: Visit) -> None:
+    def item(item_id: str, url: str) -> dict[str, Any]:
+        return {"item_id": item_id, "title": item_id, "price": 1.0, "url": url, "image": url, "score": 1, "reason": "x"}
+
+    rows = [item("slashes", "//evil.example/phish"), item("backslash", "/\\evil.example"), item("own", "/p/2")]
+    answer = {"session_id": "s-fixed", "customer": None, "banners": [], "nudges": [],
+              "recommendations": {"home_trending": rows}}  # fmt: skip
+    visit.context.route(f"{visit.base}/v1/page", lambda route: route.fulfill(json=answer))
+    page = visit.open("disguised", {"page": {"type": "home"}}, ROWS)
+    assert visit.items("home_trending") == ["slashes", "backslash", "own"]
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
+    assert hrefs == [f"{visit.base}/p/2"]
+    images = page.eval_on_selector_all("img[src]", "els => els.map(i => i.src)")
+    assert images == [f"{visit.base}/p/2"]
+    visit.assert_clean()
+
+
+@pytest.mark.slow
 def test_double_include_loads_once(visit: Visit) -> None:
     page = visit.open("twice", {"page": {"type": "home"}}, ROWS, stubs=2)
     page.wait_for_timeout(200)

@@ -34,3 +34,25 @@ def test_anything_altered_or_malformed_is_anonymous(mangle: object) -> None:
 
 def test_another_secret_does_not_verify() -> None:
     assert verify_customer(sign_customer("c1", "secret", NOW + 60), "other", NOW) is None
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-10] + "*" + t[-10:],  # a symbol outside the alphabet inside the signature
+        lambda t: t[:-10] + "%" + t[-10:],
+        lambda t: t + "==",  # padding
+        lambda t: (
+            t[:-1]
+            + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[
+                ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".index(t[-1]) ^ 1)
+            ]
+        ),  # the last symbol's unused bits changed: the same bytes, not the same token
+        lambda t: t.replace(".", "..", 1),
+        lambda t: " " + t,
+    ],
+)
+def test_a_signature_with_anything_inserted_or_reencoded_does_not_verify(mangle: object) -> None:
+    token = sign_customer("c1", "secret", NOW + 60)
+    assert verify_customer(token, "secret", NOW) == "c1"
+    assert verify_customer(mangle(token), "secret", NOW) is None  # type: ignore[operator]
