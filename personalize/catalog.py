@@ -28,7 +28,7 @@ CategoryPath = Annotated[str, Meta(min_length=1, max_length=200), schema(pattern
 Title = Annotated[str, Meta(min_length=1, max_length=300)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Link = Annotated[str, Meta(max_length=2000)]
-Href = Annotated[Link, schema(pattern=r"^(https?://|/([^/\\]|$)|$)")]
+Href = Annotated[Link, schema(pattern=links.LINK_PATTERN)]
 """An http(s) URL, a path on the shop's host or empty (``personalize.links``); checked in ``ItemIn.__post_init__``."""
 Tag = Annotated[str, Meta(min_length=1, max_length=50)]
 MAX_ITEMS_PER_CALL = 10_000

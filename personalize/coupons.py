@@ -48,7 +48,7 @@ class CampaignIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         check_time(self.valid_from, "valid_from")
         if self.valid_from is not None and epoch_ms(self.valid_from) + self.valid_hours * HOUR_MS > MAX_EPOCH_MS:
-            raise ValueError("valid_hours: the code would expire after the latest time accepted (the year 5138)")
+            raise ValueError(f"valid_hours {self.valid_hours:g} would make the codes expire after the year 5138")
         if (self.discount_pct is None) == (self.discount_amount is None):
             raise ValueError("discount_pct or discount_amount: give exactly one")
         if self.discount_amount is not None:

@@ -13,13 +13,16 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlsplit
 
-_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?"
-_LINK = re.compile(rf"^(?:https?://{_HOST}(?:[/?#][^\s\x00-\x1f\x7f]*)?|/(?![/\\])[^\s\x00-\x1f\x7f\\]*)$")
+_HOST = r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?"
+_PATH = r"/([^/\\\s\x00-\x1f\x7f][^\\\s\x00-\x1f\x7f]*)?"
+LINK_PATTERN = rf"^(https?://{_HOST}([/?#][^\s\x00-\x1f\x7f]*)?|{_PATH}|)$"
+"""The rule as a regular expression both Python and JSON Schema (ECMA 262) read the same way: no lookarounds."""
+_LINK = re.compile(LINK_PATTERN)
 
 
 def is_link(value: str) -> bool:
     """Whether ``value`` is an absolute http(s) URL with a host, or a path on the shop's own host."""
-    return bool(_LINK.match(value))
+    return bool(value) and _LINK.fullmatch(value) is not None
 
 
 def check_link(value: str, name: str) -> None:

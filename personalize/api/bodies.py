@@ -18,7 +18,18 @@ from litestar import Request
 from litestar.exceptions import SerializationException
 from litestar.types import Empty
 
-_EXACT = msgspec.json.Decoder(float_hook=Decimal)
+
+def _number(text: str) -> Decimal | int:
+    """A JSON number with a fraction or an exponent: exact. A whole one (``4.0``, ``1e3``) that fits 64 bits is an
+    ``int``, so integer fields take it as JSON Schema says they should; larger ones stay ``Decimal`` (no integer
+    of a million digits is ever built from ``1e999999``)."""
+    value = Decimal(text)
+    if value.is_finite() and value.adjusted() < 19 and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+_EXACT = msgspec.json.Decoder(float_hook=_number)
 
 
 class BodyTooDeep(SerializationException):

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import msgspec
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import OutOfMemoryError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from personalize.store.protocols import StoreError, StoreFull, StoreUnavailable
@@ -28,7 +28,7 @@ def reachable() -> Iterator[None]:
         raise StoreUnavailable(f"redis: {exc}") from exc
     except RedisError as exc:
         reason = _reason(exc)
-        if reason.startswith("OOM"):
+        if isinstance(exc, OutOfMemoryError) or reason.startswith("OOM"):
             raise StoreFull("redis: out of memory (maxmemory reached); nothing was written") from None
         raise StoreError(f"redis: {type(exc).__name__}: {reason}") from None
 

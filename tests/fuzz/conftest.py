@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fuzz.runs import RUNS
+from tests.fuzz.runs import HOSTILE, RUNS
+from tests.properties.hostile import summary
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -12,3 +13,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(run.line())
     if len(RUNS) > 1:
         terminalreporter.write_line(f"API fuzz: {sum(run.cases for run in RUNS)} cases in all")
+    for store, counts in HOSTILE.items():
+        terminalreporter.write_line(
+            f"API fuzz, hostile input against the served app ({store} store): {summary(counts)}"
+        )

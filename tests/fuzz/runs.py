@@ -61,4 +61,10 @@ def record(run: FuzzRun) -> None:
     RUNS.append(run)
 
 
+def record_hostile(store: str, counts: dict[str, int]) -> None:
+    """Keep the hostile-input cases sent to the served app, for the terminal summary."""
+    HOSTILE[store] = counts
+
+
 RUNS: list[FuzzRun] = []
+HOSTILE: dict[str, dict[str, int]] = {}

@@ -13,6 +13,7 @@ Checks left out: ``object_level_authorization`` needs two identities (the API ha
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -23,11 +24,13 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from tests.api.conftest import CATALOG
 from tests.conftest import API_KEY
 from tests.fuzz.checks import allow_lists_one_method_only
-from tests.fuzz.runs import FuzzRun, record
+from tests.fuzz.runs import FuzzRun, record, record_hostile
+from tests.properties.hostile import run_cases
 from tests.serving import running_server
 
 pytestmark = pytest.mark.slow
@@ -38,6 +41,7 @@ SEED = int(os.environ.get("FUZZ_SEED", "8"))
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 MIN_CASES = 1000
 TIME_LIMIT_S = 240
+HOSTILE_EXAMPLES = 600
 CHECKS = [
     "not_a_server_error",
     "status_code_conformance",
@@ -73,11 +77,32 @@ def test_every_operation_keeps_its_schema_under_fuzzing(store_url: str, demo_mod
         config_file = tmp_path / "schemathesis.toml"
         config_file.write_text(config_toml(known))
         run = fuzz(schema_file, base, config_file, tmp_path / "report.json", store_url.split(":")[0])
+        hostile = hostile_against_server(base, schema, store_url)
     record(run)
+    record_hostile(store_url.split(":")[0], hostile)
     assert run.complete, run.failure_text()
     assert run.exit_code == 0, run.failure_text()
     assert run.operations == len([op for ops in schema["paths"].values() for op in ops]), run.failure_text()
     assert run.cases >= MIN_CASES, f"only {run.cases} cases; raise FUZZ_EXAMPLES"
+
+
+def hostile_against_server(base: str, schema: dict[str, Any], store_url: str) -> dict[str, int]:
+    """The in-process hostile-input cases (``tests/properties/hostile.py``) against the served app: no 5xx; on
+    Redis, no 4xx changes the keyspace (the memory store lives in the server process, out of the test's sight)."""
+    digest = (lambda: keyspace_digest(store_url)) if store_url.startswith("redis") else None
+    with httpx.Client(base_url=base, timeout=30) as client:
+        return run_cases(client, schema, HOSTILE_EXAMPLES, digest)
+
+
+def keyspace_digest(url: str) -> str:
+    client = redis.Redis.from_url(url)
+    try:
+        digest = hashlib.sha256()
+        for key in sorted(client.scan_iter(count=1000)):
+            digest.update(key + b"\0" + (client.dump(key) or b"") + b"\0")
+        return digest.hexdigest()
+    finally:
+        client.close()
 
 
 def seed_store(base: str) -> dict[str, list[str]]:
