@@ -24,7 +24,7 @@ export PZ_ACCESS_LOG=false PZ_SEGMENTS__EVERY_HOURS=0
 # every simulated visitor comes from 127.0.0.1: the per-address limit would refuse them (sessions stay limited)
 export PZ_LIMITS__IP_PER_SECOND=${PZ_LIMITS__IP_PER_SECOND:-0}
 export PZ_API_KEY=${PZ_API_KEY:-demo-api-key} PZ_IDENTITY_SECRET=${PZ_IDENTITY_SECRET:-demo-identity-secret}
-"$BIN/personalize" serve --port "$PORT" --store "$url" >"$work/server.log" 2>&1 &
+"$BIN/personalize" serve --port "$PORT" --store "$url" --demo >"$work/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 600); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
 curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "server did not start"; tail -20 "$work/server.log"; exit 1; }

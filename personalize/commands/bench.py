@@ -276,7 +276,7 @@ def _server(url: str, models: Path, work: Path, workers: int) -> Iterator[_Targe
         "PZ_LIMITS__IP_PER_SECOND": "0",
     }
     env.pop("PZ_CONFIG", None)
-    command = [_personalize(), "serve", "--port", str(port), "--workers", str(workers)]
+    command = [_personalize(), "serve", "--port", str(port), "--workers", str(workers), "--demo"]
     with (work / f"server-{port}.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -118,3 +118,22 @@ def test_50_concurrent_deliveries_of_one_order_to_two_processes_count_once(redis
         1,
     )
     assert (loyalty["lifetime_spend"], loyalty["points"], loyalty["orders"]) == (4100.0, 4100, 1)
+
+
+DEMO_PATHS = [("GET", "/demo/"), ("GET", "/demo/cart"), ("GET", "/demo/login"), ("GET", "/demo/products/i00001"),
+              ("GET", "/demo/category/women/dresses"), ("GET", "/demo/static/demo.css"), ("GET", "/demo/images/i1.svg"),
+              ("POST", "/demo/checkout"), ("POST", "/demo/login"), ("POST", "/demo/cart/add")]  # fmt: skip
+
+
+@pytest.mark.parametrize("store", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_without_the_demo_the_served_app_has_no_demo_paths(store: str, request: pytest.FixtureRequest) -> None:
+    """``--no-demo`` on memory, and Redis without ``--demo`` (its default): every demo path is a 404, and a forged
+    demo cookie completes nothing."""
+    args = ["--no-demo"] if store == "memory" else ["--store", str(request.getfixturevalue("redis_url"))]
+    cookies = {"pz_demo_customer": "c00002", "pz_demo_cart": "i00001:99"}
+    with running_server(*args) as base, httpx.Client(base_url=base, cookies=cookies) as client:
+        assert {path: client.request(method, path).status_code for method, path in DEMO_PATHS} == {
+            path: 404 for _, path in DEMO_PATHS
+        }
+        assert client.get("/v1/admin/stats", headers=AUTH).json()["orders"] == 0
+        assert client.get("/readyz").json()["catalog_items"] == 0  # nor any demo data
