@@ -22,6 +22,13 @@ from tests.conftest import API_KEY, free_port, require_or_skip, wait_until
 from tests.serving import personalize_command, server_environment
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
+SUMMARY: list[str] = []
+"""Lines the fault tests report (what ran, the figures), printed in pytest's terminal summary."""
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in SUMMARY:
+        terminalreporter.write_line(line)
 
 
 class OwnRedis:

@@ -25,7 +25,7 @@ import redis
 from personalize import identity
 from tests.api.conftest import AUTH, CATALOG
 from tests.conftest import IDENTITY_SECRET
-from tests.faults.conftest import OwnRedis, Server, order
+from tests.faults.conftest import SUMMARY, OwnRedis, Server, order
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
@@ -136,8 +136,10 @@ def test_a_flood_of_maximal_batches_leaves_other_visitors_their_standing(
         thread.join(timeout=60)
     refused = sum(status != 202 for status in batches)
     degraded = pages.count(False)
-    print(f"flood: {len(batches)} batches of 500 events, {refused} refused; {len(pages)} signed pages, {degraded} "
-          "without the customer's standing")  # fmt: skip
+    SUMMARY.append(
+        f"flood of event batches: {len(batches)} batches of 500 events, {refused} refused; "
+        f"{len(pages)} signed pages, {degraded} without the customer's standing"
+    )
     assert len(batches) >= 50
     assert len(pages) >= 50
     assert degraded <= 0.05 * len(pages)

@@ -23,7 +23,7 @@ import pytest
 import redis
 
 from tests.api.conftest import AUTH, CATALOG
-from tests.faults.conftest import OwnRedis, Server
+from tests.faults.conftest import SUMMARY, OwnRedis, Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
@@ -124,7 +124,7 @@ def test_one_client_at_the_limit_for_a_minute_stays_within_the_bounds(
 
     asyncio.run(everything())
     for d in drives:
-        print("resource test:", d.line())
+        SUMMARY.append(f"resource test: {d.line()}")
     for d in drives:
         # at the limit, or as fast as the server answers when that is slower (500-event batches on two cores)
         assert d.statuses.get(429, 0) > 0 or sum(d.statuses.values()) < 50 * SECONDS, d.line()
@@ -133,11 +133,11 @@ def test_one_client_at_the_limit_for_a_minute_stays_within_the_bounds(
     for name, server in servers.items():
         sessions = gauge(server.base, "pz_store_sessions")
         grown = rss_bytes(server) - before[name]
-        print(f"resource test: {name} store holds {sessions:.0f} sessions (bound {MAX_SESSIONS}); "
+        SUMMARY.append(f"resource test: {name} store holds {sessions:.0f} sessions (bound {MAX_SESSIONS}); "
               f"resident memory grew {grown / 2**20:.1f} MB (allowed {RSS_ALLOWANCE / 2**20:.0f} MB)")  # fmt: skip
         assert 0 < sessions <= MAX_SESSIONS
         assert grown <= RSS_ALLOWANCE
     assert 0 < gauge(servers["memory"].base, "pz_store_event_ids") <= MAX_IDS
     keys = int(redis.Redis(port=store.port).dbsize())
-    print(f"resource test: redis holds {keys} keys (bound {3 * MAX_SESSIONS} + a few global ones)")
+    SUMMARY.append(f"resource test: redis holds {keys} keys (bound {3 * MAX_SESSIONS} + a few global ones)")
     assert keys <= 3 * MAX_SESSIONS + 20
