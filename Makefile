@@ -48,8 +48,8 @@ check: lint test ## what CI runs: lint, then the whole suite
 loadtest: $(STAMP) ## Locust personas for LOADTEST_TIME (2m) against a fresh server (LOADTEST_STORE=redis|memory)
 	./loadtests/run_loadtest.sh
 
-bench: $(STAMP) ## personalize bench: the server against a bare endpoint (memory, Redis); writes BENCHMARKS.md
-	$(BIN)/personalize bench $(BENCH_ARGS)
+bench: $(STAMP) ## python -m loadtests.bench: the server against a bare endpoint (memory, Redis); writes BENCHMARKS.md
+	$(BIN)/python -m loadtests.bench $(BENCH_ARGS)
 
 fixtures: $(STAMP) ## write the demo store as JSONL into var/fixtures
 	$(BIN)/personalize fixtures --out var/fixtures

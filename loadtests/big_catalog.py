@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from fixtures import generate
-from personalize.training import TrainingData, train
+from personalize.models.training import TrainingData, train
 from recommenders.evaluation import Row
 
 USERS = 25_000

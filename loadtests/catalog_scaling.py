@@ -17,16 +17,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from personalize.catalog import Item
+from personalize.catalog.index import Item
 from personalize.clock import now_ms
-from personalize.composition import PageState, compose
-from personalize.demo import fixture_lines, load_demo
-from personalize.pages import PageRequest, placements_for
-from personalize.profiles import merged_scores
+from personalize.demo.loader import fixture_lines, load_demo
+from personalize.models.training import from_exports, train
+from personalize.pages.compose import PageState, compose
+from personalize.pages.types import PageRequest, placements_for
 from personalize.runtime import Runtime
 from personalize.settings import load_settings
-from personalize.tracking import ProductView, TrackingWrite, score_events
-from personalize.training import from_exports, train
+from personalize.tracking.profiles import merged_scores
+from personalize.tracking.scoring import ProductView, TrackingWrite, score_events
 
 PAGES = {
     "home": {"type": "home"},

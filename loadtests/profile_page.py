@@ -1,6 +1,6 @@
 """Where a page call's time goes: py-spy samples of the production server under saturation, by part.
 
-``python -m loadtests.profile_page product --store memory`` starts the server as ``personalize bench`` does
+``python -m loadtests.profile_page product --store memory`` starts the server as ``python -m loadtests.bench`` does
 (uvicorn, access log, demo store and models), drives the target from the bench's load generator for the
 given seconds while ``py-spy record`` samples the server process (install it: ``pip install py-spy``), and
 prints the share of samples in each part of the request: socket writes, litestar, uvicorn, request parsing,
@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 
 from fixtures import generate
+from loadtests import bench
 from loadtests.loadgen import saturate
-from personalize.commands import bench
 
 PARTS = (
     ("placements (compose)", "compose (personalize/composition.py"),

@@ -28,12 +28,12 @@ from personalize.api.pages import page_view
 from personalize.api.segments import SegmentsController
 from personalize.api.sessions import session_profile
 from personalize.api.snippet import snippet, snippet_stub
-from personalize.demo import load_demo_if_empty, train_demo_if_untrained
+from personalize.demo.loader import load_demo_if_empty, train_demo_if_untrained
 from personalize.errors import EXCEPTION_HANDLERS
+from personalize.loyalty.jobs import segment_periodically
 from personalize.observability import RequestObserver
 from personalize.openapi import ClosedStructs
 from personalize.runtime import Runtime
-from personalize.segmentation import segment_periodically
 from personalize.settings import Settings
 from personalize.store.protocols import Store
 

@@ -12,16 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from personalize import identity
-from personalize.banner_rules import BannerRules
-from personalize.catalog import CatalogIndex
+from personalize.catalog.index import CatalogIndex
 from personalize.limits import BrowserLimits
-from personalize.models import ModelSet, load_newest
+from personalize.models.artifacts import ModelSet, load_newest
 from personalize.observability import Metrics
-from personalize.placement_cache import PlacementCache
+from personalize.pages.banner_rules import BannerRules
+from personalize.pages.placement_cache import PlacementCache
 from personalize.settings import Settings
 from personalize.store import open_store, tracking_config
 from personalize.store.protocols import Store, StoreError, StoreUnavailable
-from personalize.trending_cache import TrendingCache
+from personalize.tracking.trending_cache import TrendingCache
 
 log = logging.getLogger("personalize.runtime")
 STORE_RETRY_SECONDS = 1.0

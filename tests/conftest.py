@@ -197,7 +197,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_models(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Models trained once on the demo store; the directory to point ``models_dir`` at."""
-    from personalize.training import from_exports, iter_lines, train
+    from personalize.models.training import from_exports, iter_lines, train
 
     models_dir = tmp_path_factory.mktemp("models")
     data = from_exports(iter_lines(demo_dir / "events.jsonl"), iter_lines(demo_dir / "orders.jsonl"), "demo store")

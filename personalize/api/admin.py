@@ -15,8 +15,8 @@ from banners import BannerError
 from personalize import money
 from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
-from personalize.banner_rules import BannerDocument, Format
 from personalize.errors import ApiError
+from personalize.pages.banner_rules import BannerDocument, Format
 
 
 class ModelsLoaded(msgspec.Struct):

@@ -10,7 +10,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
-from personalize.catalog import CatalogUpsert, ItemOut, ItemPage, UpsertResult, to_item, to_out
+from personalize.catalog.index import CatalogUpsert, ItemOut, ItemPage, UpsertResult, to_item, to_out
 from personalize.errors import ApiError
 
 

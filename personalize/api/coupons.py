@@ -12,8 +12,16 @@ from loyalty_nudges.coupons import normalize
 from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
-from personalize.coupons import CampaignIn, CampaignOut, CouponOut, RedeemIn, coupon_out, create_campaign, redeem
 from personalize.errors import ApiError
+from personalize.loyalty.coupons import (
+    CampaignIn,
+    CampaignOut,
+    CouponOut,
+    RedeemIn,
+    coupon_out,
+    create_campaign,
+    redeem,
+)
 
 Code = Annotated[str, PathParameter(min_length=1, max_length=64)]
 

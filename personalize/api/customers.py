@@ -12,7 +12,7 @@ from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.errors import ApiError
-from personalize.loyalty import LoyaltyState, state_of
+from personalize.loyalty.orders import LoyaltyState, state_of
 
 
 @get(

@@ -24,9 +24,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter
 from litestar.response import Redirect
 
-from personalize import identity, money, storefront
+from personalize import identity, money
 from personalize.clock import now_ms
-from personalize.loyalty import OrderIn, OrderLineIn, complete_order
+from personalize.demo import storefront
+from personalize.loyalty.orders import OrderIn, OrderLineIn, complete_order
 from personalize.runtime import Runtime
 
 CART = "pz_demo_cart"
@@ -58,7 +59,7 @@ def _session_cookie(runtime: Runtime, customer_id: str) -> str:
 
 @cache
 def _demo_customers(fixtures_dir: str) -> frozenset[str]:
-    from personalize.demo import demo_customer_ids
+    from personalize.demo.loader import demo_customer_ids
 
     return demo_customer_ids(fixtures_dir)
 

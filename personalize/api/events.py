@@ -12,8 +12,8 @@ from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.errors import ApiError
 from personalize.limits import limit_by_address
-from personalize.loyalty import record_engagement
-from personalize.tracking import EventBatch, TrackingWrite, TrackResult, event_type, score_events
+from personalize.loyalty.orders import record_engagement
+from personalize.tracking.scoring import EventBatch, TrackingWrite, TrackResult, event_type, score_events
 
 
 @post("/v1/events", status_code=202, tags=["tracking"], guards=[limit_by_address], responses=errors(400, 413, 429, 503))

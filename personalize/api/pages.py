@@ -12,17 +12,17 @@ from loyalty_nudges.ledger import Ledger
 from personalize import money
 from personalize.api.responses import errors
 from personalize.clock import now_ms
-from personalize.composition import PageState, compose
-from personalize.landing import landing_source
 from personalize.limits import limit_by_address
-from personalize.loyalty import LoyaltyState, state_of
-from personalize.nudges import next_tier_nudge
-from personalize.page_banners import banners_for
-from personalize.pages import CustomerSummary, PageRequest, PageResponse, new_session_id, placements_for
-from personalize.profiles import merged_scores
+from personalize.loyalty.orders import LoyaltyState, state_of
+from personalize.pages.banners import banners_for
+from personalize.pages.compose import PageState, compose
+from personalize.pages.nudges import next_tier_nudge
+from personalize.pages.types import CustomerSummary, PageRequest, PageResponse, new_session_id, placements_for
 from personalize.runtime import Runtime
 from personalize.store.protocols import PageReads, RawProfile, StoreFull, StoreUnavailable
-from personalize.tracking import ProductView, TrackingWrite, score_events
+from personalize.tracking.landing import landing_source
+from personalize.tracking.profiles import merged_scores
+from personalize.tracking.scoring import ProductView, TrackingWrite, score_events
 
 
 @post("/v1/page", status_code=200, tags=["pages"], guards=[limit_by_address], responses=errors(400, 413, 429))

@@ -16,7 +16,7 @@ from typing import Any
 
 from loyalty_nudges.coupons import Campaign, Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
-from personalize.catalog import Item, category_levels
+from personalize.catalog.index import Item, category_levels
 from personalize.store.protocols import (
     Applied,
     CouponDecide,
@@ -31,7 +31,7 @@ from personalize.store.protocols import (
     Sizes,
     TrackingConfig,
 )
-from personalize.tracking import ScoredEvent, TrackingWrite
+from personalize.tracking.scoring import ScoredEvent, TrackingWrite
 from recommenders import decay
 
 _SWEEP_EVERY = 10_000

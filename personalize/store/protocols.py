@@ -20,8 +20,8 @@ import msgspec
 
 from loyalty_nudges.coupons import Campaign, Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
-from personalize.catalog import Item
-from personalize.tracking import TrackingWrite
+from personalize.catalog.index import Item
+from personalize.tracking.scoring import TrackingWrite
 
 
 class StoreError(Exception):

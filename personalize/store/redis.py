@@ -50,7 +50,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
-from personalize.catalog import Item, category_levels
+from personalize.catalog.index import Item, category_levels
 from personalize.store.memory import matches
 from personalize.store.protocols import (
     Applied,
@@ -71,7 +71,7 @@ from personalize.store.redis_loyalty import (
     RedisLedger,
     RedisSegments,
 )
-from personalize.tracking import TrackingWrite
+from personalize.tracking.scoring import TrackingWrite
 from recommenders import decay
 
 ITEMS = "pz:catalog:items"

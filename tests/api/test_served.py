@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from personalize.training import versions
+from personalize.models.training import versions
 from tests.api.conftest import AUTH, CATALOG
 from tests.conftest import wait_until
 from tests.serving import personalize_command, running_server

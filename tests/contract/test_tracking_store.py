@@ -5,10 +5,10 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from personalize.profiles import decayed
 from personalize.store import open_store, tracking_config
 from personalize.store.protocols import Store
-from personalize.tracking import ScoredEvent, TrackingWrite
+from personalize.tracking.profiles import decayed
+from personalize.tracking.scoring import ScoredEvent, TrackingWrite
 from recommenders import decay
 from tests.conftest import make_settings
 

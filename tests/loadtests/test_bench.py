@@ -1,4 +1,4 @@
-"""The load generator of ``personalize bench`` against a real uvicorn process, and the report it writes."""
+"""The load generator of ``python -m loadtests.bench`` against a real uvicorn process, and the report it writes."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from loadtests import bench, bench_report
 from loadtests.loadgen import fixed_rate, post, saturate
-from personalize.commands import bench
 from tests.conftest import free_port, wait_until
 
 
@@ -75,16 +75,21 @@ def test_the_server_cpu_of_a_process_tree_counts_its_children() -> None:
 
 def test_the_report_replaces_only_its_own_section(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
-    out.write_text(f"# Benchmarks\n\nkept above\n\n{bench.START}\nold figures\n{bench.END}\n\nkept below\n")
-    bench._write(out, f"{bench.START}\nnew figures\n{bench.END}")
-    assert out.read_text() == f"# Benchmarks\n\nkept above\n\n{bench.START}\nnew figures\n{bench.END}\n\nkept below\n"
+    out.write_text(
+        f"# Benchmarks\n\nkept above\n\n{bench_report.START}\nold figures\n{bench_report.END}\n\nkept below\n"
+    )
+    bench_report.write(out, f"{bench_report.START}\nnew figures\n{bench_report.END}")
+    assert (
+        out.read_text()
+        == f"# Benchmarks\n\nkept above\n\n{bench_report.START}\nnew figures\n{bench_report.END}\n\nkept below\n"
+    )
     fresh = tmp_path / "NEW.md"
-    bench._write(fresh, f"{bench.START}\nfigures\n{bench.END}")
-    assert fresh.read_text() == f"# Benchmarks\n\n{bench.START}\nfigures\n{bench.END}\n"
+    bench_report.write(fresh, f"{bench_report.START}\nfigures\n{bench_report.END}")
+    assert fresh.read_text() == f"# Benchmarks\n\n{bench_report.START}\nfigures\n{bench_report.END}\n"
 
 
-def row(store: str, target: str, rps: float, busy: float = 0.5) -> bench.Row:
-    return bench.Row(
+def row(store: str, target: str, rps: float, busy: float = 0.5) -> bench_report.Row:
+    return bench_report.Row(
         store=store,
         target=target,
         saturated_rps=rps,
@@ -109,9 +114,9 @@ def test_the_report_gives_ratios_to_bare_scaling_and_memory() -> None:
     ]
     args = argparse.Namespace(seconds=8.0, connections=32)
     memory = {"items": 100_000.0, "idle_mb": 370.0, "loaded_mb": 550.0}
-    report = bench._report(rows, {"1": 2_000, "2": 3_000}, memory, args)
-    assert report.startswith(bench.START)
-    assert report.endswith(bench.END)
+    report = bench_report.report(rows, {"1": 2_000, "2": 3_000}, memory, args)
+    assert report.startswith(bench_report.START)
+    assert report.endswith(bench_report.END)
     assert "| memory | product | 4,000 | 40 % | 250 | 50% |" in report
     assert "| redis | product, 2 worker(s) | 3,000 | 38 % |" in report
     assert "memory 30,000 events/s (batches of 20)" in report

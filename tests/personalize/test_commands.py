@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from personalize.cli import main
-from personalize.demo import write_interactions_csv
-from personalize.training import read_manifest, versions
+from personalize.demo.loader import write_interactions_csv
+from personalize.models.training import read_manifest, versions
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:

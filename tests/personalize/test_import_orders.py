@@ -16,11 +16,11 @@ from fixtures.cdnow import write_orders_jsonl
 from loyalty_nudges.ledger import Ledger
 from loyalty_nudges.segments import segment_counts, segment_customers
 from personalize.app import create_app
+from personalize.cli.import_orders import import_file
 from personalize.clock import now_ms
-from personalize.commands.import_orders import import_file
-from personalize.loyalty import OrderIn, complete_order
+from personalize.loyalty.jobs import facts, run_segmentation
+from personalize.loyalty.orders import OrderIn, complete_order
 from personalize.runtime import Runtime
-from personalize.segmentation import facts, run_segmentation
 from tests.api.conftest import AUTH
 from tests.conftest import make_settings
 from tests.serving import personalize_command, running_server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from personalize.landing import landing_source
+from personalize.tracking.landing import landing_source
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from typing import Any
 from litestar import Litestar, post
 from litestar.params import JSONBody
 
-from personalize.coupons import CampaignIn
-from personalize.loyalty import OrderIn
+from personalize.loyalty.coupons import CampaignIn
+from personalize.loyalty.orders import OrderIn
 from personalize.openapi import ClosedStructs
-from personalize.pages import PageRequest, PageResponse
+from personalize.pages.types import PageRequest, PageResponse
 
 
 @post("/orders")

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from personalize.catalog import CatalogIndex, Item
-from personalize.tracking import AddToCart, Event, ProductView, Search, event_ts, score_events
+from personalize.catalog.index import CatalogIndex, Item
+from personalize.tracking.scoring import AddToCart, Event, ProductView, Search, event_ts, score_events
 from tests.conftest import make_settings
 
 NOW = 1_800_000_000_000

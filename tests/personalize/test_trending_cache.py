@@ -8,8 +8,8 @@ import pytest
 from personalize.settings import TrendingSettings
 from personalize.store.memory import MemoryTracking
 from personalize.store.protocols import TrackingConfig
-from personalize.tracking import ScoredEvent, TrackingWrite
-from personalize.trending_cache import TrendingCache
+from personalize.tracking.scoring import ScoredEvent, TrackingWrite
+from personalize.tracking.trending_cache import TrendingCache
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000_000

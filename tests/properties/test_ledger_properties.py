@@ -57,7 +57,7 @@ from hypothesis import strategies as st
 from loyalty_nudges.ledger import DAY_MS, Ledger, StoredOrder
 from loyalty_nudges.program import LoyaltyProgram
 from personalize.errors import ApiError
-from personalize.loyalty import (
+from personalize.loyalty.orders import (
     LoyaltyState,
     OrderIn,
     OrderLineIn,

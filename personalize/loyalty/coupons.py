@@ -14,7 +14,7 @@ from loyalty_nudges.coupons import Audience, Campaign, Coupon
 from personalize import money
 from personalize.clock import MAX_EPOCH_MS, WireTime, check_time, epoch_ms
 from personalize.errors import ApiError
-from personalize.loyalty import Id
+from personalize.loyalty.orders import Id
 from personalize.openapi import schema
 from personalize.runtime import Runtime
 

@@ -11,8 +11,16 @@ from typing import Any
 import msgspec
 from tqdm import tqdm
 
+from personalize.models.training import (
+    TRAINING_STEPS,
+    TrainingData,
+    from_exports,
+    from_log,
+    from_rows,
+    iter_lines,
+    train,
+)
 from personalize.settings import load_settings
-from personalize.training import TRAINING_STEPS, TrainingData, from_exports, from_log, from_rows, iter_lines, train
 from recommenders.evaluation import Row
 
 
@@ -68,7 +76,7 @@ def _data(args: argparse.Namespace) -> TrainingData | None:
     if args.store:
         return asyncio.run(_from_store(args.store))
     if args.demo:
-        from personalize.demo import fixture_lines
+        from personalize.demo.loader import fixture_lines
 
         return from_exports(fixture_lines("", "events"), fixture_lines("", "orders"), source="demo store")
     return None

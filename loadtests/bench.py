@@ -1,4 +1,4 @@
-"""``personalize bench``: the production server beside the framework floor, measured in one run.
+"""``python -m loadtests.bench`` (``make bench``): the production server beside the framework floor, in one run.
 
 For each store (memory, then Redis on a redis-server of the bench's own on a free port) it starts
 ``personalize serve`` as production runs it (uvicorn, one worker, the JSON access log on, to a file) with the
@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import platform
 import random
 import shutil
 import socket
@@ -25,61 +24,45 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import httpx
-import msgspec
 
+from loadtests.bench_report import Row, report, write
 from personalize import identity
 
 BENCH_KEY = "bench-api-key"
 BENCH_SECRET = "bench-identity-secret"
-START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def add_parser(commands: Any) -> None:
-    """Register ``bench``."""
-    parser = commands.add_parser("bench", help="benchmark the server against a bare endpoint; writes BENCHMARKS.md")
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options and run the benchmark."""
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtests.bench",
+        description="Benchmark the server against a bare endpoint; writes BENCHMARKS.md.",
+    )
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each measured run (default 8)")
     parser.add_argument("--connections", type=int, default=32, help="connections of the load process (default 32)")
     parser.add_argument("--stores", default="memory,redis", help="stores to measure (default memory,redis)")
     parser.add_argument("--items", type=int, default=100_000, help="catalog size of the memory step (0: skip)")
     parser.add_argument("--out", default="BENCHMARKS.md", help="file whose bench section is rewritten")
     parser.add_argument("--no-write", action="store_true", help="print the tables only")
-    parser.set_defaults(run=run)
-
-
-class Row(msgspec.Struct, kw_only=True):
-    """One target measured at saturation and at half of its saturation rate."""
-
-    store: str
-    target: str
-    saturated_rps: float
-    cpu_us: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    errors: int
-    generator_cpu: float
-    machine_busy: float
-    """Share of all the machine's cores busy during the saturation run (server, store, generator, the rest)."""
+    return run(parser.parse_args(argv))
 
 
 def run(args: argparse.Namespace) -> int:
     """Run every measurement, print the tables, write them into ``--out``."""
     if shutil.which("redis-server") is None and "redis" in args.stores:
-        print("personalize bench: redis-server is not installed (or pass --stores memory)", file=sys.stderr)
+        print("bench: redis-server is not installed (or pass --stores memory)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="pz-bench-") as work:
         report = asyncio.run(_bench(args, Path(work)))
     print(report)
     if not args.no_write:
-        _write(Path(args.out), report)
-        print(f"personalize bench: wrote {args.out}")
+        write(Path(args.out), report)
+        print(f"bench: wrote {args.out}")
     return 0
 
 
@@ -108,7 +91,7 @@ async def _bench(args: argparse.Namespace, work: Path) -> str:
                         rows.append(await _measure(store, label, scaled, requests, args))
                         scaling[f"{workers}"] = rows[-1].saturated_rps
     memory = _resident_memory(args.items, work) if args.items else None
-    return _report(rows, scaling, memory, args)
+    return report(rows, scaling, memory, args)
 
 
 class _Target:
@@ -367,93 +350,5 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _report(rows: list[Row], scaling: dict[str, float], memory: dict[str, float] | None, args: Any) -> str:
-    floor = {row.store: row.saturated_rps for row in rows if row.target == "bare endpoint"}
-    lines = [
-        START,
-        f"## `personalize bench` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
-        "",
-        f"Command: `make bench` (`personalize bench --seconds {args.seconds:g} --connections {args.connections}`).",
-        f"Machine: {_machine()}. Versions: {_versions()}.",
-        "One uvicorn worker per server (access log on, to a file), the demo store with models trained on it; half",
-        "of the sessions are signed customers. The load process drives each target at saturation with",
-        f"{args.connections} connections for {args.seconds:g} s, then at half of that rate for {args.seconds:g} s",
-        "(latency from each request's due time). CPU is the server's user + system time per request at saturation;",
-        "machine busy is the share of all cores in use meanwhile (server, Redis, load generator and the rest).",
-        "",
-        "| store | target | req/s at saturation | % of bare | server CPU µs/req | machine busy "
-        "| p50 at half | p95 | p99 | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for row in rows:
-        share = row.saturated_rps / floor[row.store] * 100 if floor.get(row.store) else 0.0
-        lines.append(
-            f"| {row.store} | {row.target} | {row.saturated_rps:,.0f} | {share:.0f} % | {row.cpu_us:,.0f} | "
-            f"{row.machine_busy:.0%} | "
-            f"{row.p50_ms:.2f} ms | {row.p95_ms:.2f} ms | {row.p99_ms:.2f} ms | {row.errors} |"
-        )
-    busiest = max(rows, key=lambda r: r.generator_cpu)
-    verdict = (
-        "it had room to spare"
-        if busiest.generator_cpu < 0.9
-        else "it was near a full core: the figure of that target may be the generator's limit"
-    )
-    lines += [
-        "",
-        f"Load generator: at most {busiest.generator_cpu:.0%} of one core ({busiest.store}, {busiest.target}); "
-        f"{verdict}.",
-    ]
-    events = [r for r in rows if r.target.startswith("events")]
-    if events:
-        lines.append(
-            "Events: "
-            + ", ".join(f"{r.store} {r.saturated_rps * 20:,.0f} events/s (batches of 20)" for r in events)
-            + "."
-        )
-    if "1" in scaling and "2" in scaling:
-        gain = (scaling["2"] / scaling["1"] - 1) * 100
-        two = next(r for r in rows if r.target.startswith("product, 2"))
-        lines.append(
-            f"Redis, product page, second worker: {scaling['1']:,.0f} → {scaling['2']:,.0f} req/s ({gain:+.0f} %), "
-            f"with the machine's {os.cpu_count()} cores {two.machine_busy:.0%} busy during the two-worker run."
-        )
-    if memory:
-        lines.append(
-            f"Resident memory (memory store, one worker): {memory['idle_mb']:,.0f} MB at start with the demo store; "
-            f"{memory['loaded_mb']:,.0f} MB holding {memory['items']:,.0f} catalog items with models trained on them."
-        )
-    lines.append(END)
-    return "\n".join(lines)
-
-
-def _machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {memory_gb:.0f} GB, Python {platform.python_version()}"
-
-
-def _versions() -> str:
-    names = ["litestar", "msgspec", "uvicorn", "uvloop", "httptools", "redis", "hiredis", "numpy"]
-    found = []
-    for name in names:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            found.append(f"{name} {metadata.version(name)}")
-    redis_server = subprocess.run(["redis-server", "--version"], capture_output=True, text=True, check=False).stdout
-    server_version = next((part[2:] for part in redis_server.split() if part.startswith("v=")), "?")
-    return ", ".join([*found, f"redis-server {server_version}"])
-
-
-def _write(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -14,10 +14,10 @@ from pathlib import Path
 import msgspec
 
 from fixtures.records import DemoStore
-from personalize.catalog import ItemIn, to_item
+from personalize.catalog.index import ItemIn, to_item
 from personalize.clock import epoch_ms, now_ms
 from personalize.runtime import Runtime
-from personalize.tracking import (
+from personalize.tracking.scoring import (
     AddToCart,
     Click,
     Event,
@@ -93,7 +93,7 @@ async def load_demo_if_empty(runtime: Runtime, progress: Callable[[str, int], No
 
 async def train_demo_if_untrained(runtime: Runtime, progress: Callable[[str], None] | None = None) -> bool:
     """Train the models on the demo history when ``settings.demo`` is on and ``models_dir`` has none."""
-    from personalize.training import from_exports, train, versions
+    from personalize.models.training import from_exports, train, versions
 
     models_dir = Path(runtime.settings.models_dir)
     if not runtime.settings.demo or versions(models_dir):
@@ -134,7 +134,7 @@ async def load_demo(runtime: Runtime, progress: Callable[[str, int], None] | Non
 async def _replay_orders(
     runtime: Runtime, lines: Iterable[bytes], shift: int, progress: Callable[[str, int], None] | None
 ) -> int:
-    from personalize.loyalty import OrderIn, complete_order
+    from personalize.loyalty.orders import OrderIn, complete_order
 
     applied = 0
     for line in lines:

@@ -36,8 +36,8 @@ def _as_of(text: str) -> int:
 
 
 async def _segment(store_url: str | None, as_of_ms: int) -> dict[str, int]:
+    from personalize.loyalty.jobs import run_segmentation
     from personalize.runtime import Runtime
-    from personalize.segmentation import run_segmentation
 
     settings = load_settings({**os.environ, "PZ_STORE_URL": store_url} if store_url else None)
     if settings.store_url.startswith("memory://"):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable
 
-from personalize.pages import RecommendedItem
+from personalize.pages.types import RecommendedItem
 
 VISITOR_FREE = frozenset({"home_trending", "product_similar", "product_complete_the_look", "cart_cross_sell"})
 """Placements whose content does not depend on the visitor's profile, customer or session."""

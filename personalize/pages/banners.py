@@ -5,11 +5,11 @@ from __future__ import annotations
 from banners import BannerContext, TemplateValues
 from loyalty_nudges.ledger import Ledger
 from personalize import money
-from personalize.composition import PageState
-from personalize.coupons import best_coupon
-from personalize.loyalty import LoyaltyState, next_tier
-from personalize.nudges import cart_minor
-from personalize.pages import Banner
+from personalize.loyalty.coupons import best_coupon
+from personalize.loyalty.orders import LoyaltyState, next_tier
+from personalize.pages.compose import PageState
+from personalize.pages.nudges import cart_minor
+from personalize.pages.types import Banner
 from personalize.store.protocols import PageReads
 
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from personalize.clock import now_ms
 from personalize.errors import ApiError
-from personalize.loyalty import OrderIn, complete_order
+from personalize.loyalty.orders import OrderIn, complete_order
 from personalize.settings import load_settings
 
 CHUNK = 256

@@ -13,12 +13,12 @@ from loyalty_nudges import ledger as rules
 from loyalty_nudges.ledger import Ledger, OrderInput, OrderLine, StoredOrder
 from loyalty_nudges.program import Tier
 from personalize import money
-from personalize.catalog import CatalogIndex, ItemId
+from personalize.catalog.index import CatalogIndex, ItemId
 from personalize.clock import WireTime, check_time, epoch_ms
 from personalize.errors import ApiError
 from personalize.runtime import Runtime
 from personalize.store.protocols import LedgerChange
-from personalize.tracking import TrackingWrite, purchase_events
+from personalize.tracking.scoring import TrackingWrite, purchase_events
 
 Id = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:@\-]+$")]
 _RESULT = msgspec.json.Encoder()

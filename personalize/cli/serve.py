@@ -1,4 +1,4 @@
-"""The ``personalize`` console script."""
+"""``personalize serve``: check the port and the store, prepare the demo, then run the ASGI server."""
 
 from __future__ import annotations
 
@@ -10,30 +10,15 @@ import os
 import signal
 import socket
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import Any
 
-from personalize import identity
-from personalize.settings import Settings, SettingsError, load_settings
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one sub-command; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.run(args))
-    except SettingsError as exc:
-        print(f"personalize: bad setting: {exc}", file=sys.stderr)
-        return 2
+from personalize.settings import Settings, load_settings
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="personalize", description="Storefront personalization server.")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
-
+def add_parser(commands: Any) -> None:
+    """Register ``serve``."""
     serve = commands.add_parser("serve", help="run the HTTP server (memory store and demo data by default)")
     serve.add_argument("--host", help="address to listen on (PZ_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (PZ_PORT, default 8000)")
@@ -54,29 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--server", choices=["uvicorn", "granian"], default="uvicorn", help="ASGI server (default uvicorn)"
     )
-    serve.set_defaults(run=_serve)
-
-    token = commands.add_parser("token", help="print a signed customer token (uses PZ_IDENTITY_SECRET)")
-    token.add_argument("customer_id")
-    token.add_argument("--ttl", type=int, default=86400, help="seconds until it expires (default 86400)")
-    token.set_defaults(run=_token)
-
-    fixtures = commands.add_parser("fixtures", help="write the demo store as JSONL files")
-    fixtures.add_argument("--out", default="var/fixtures", help="directory to write (default var/fixtures)")
-    fixtures.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
-    fixtures.set_defaults(run=_fixtures)
-
-    from personalize.commands import bench, evaluate, import_orders, segments, train
-
-    train.add_parser(commands)
-    evaluate.add_parser(commands)
-    import_orders.add_parser(commands)
-    segments.add_parser(commands)
-    bench.add_parser(commands)
-    return parser
+    serve.set_defaults(run=run)
 
 
-def _serve(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     overrides = {
         "PZ_HOST": args.host,
         "PZ_PORT": args.port,
@@ -193,7 +159,7 @@ def _cannot_listen(host: str, port: int) -> str | None:
 async def _prepare_store(settings: Settings) -> str | None:
     """Before starting workers: fail fast when the store cannot be reached, and load the demo into a shared
     store once, with progress (a memory store is per process: its one worker loads the demo itself)."""
-    from personalize.demo import load_demo_if_empty, train_demo_if_untrained
+    from personalize.demo.loader import load_demo_if_empty, train_demo_if_untrained
     from personalize.runtime import Runtime
 
     runtime = Runtime(settings)
@@ -216,31 +182,3 @@ def _progress(title: str) -> Iterator[Callable[[str, int], None]]:
 
     with tqdm(desc=title, unit=" records", file=sys.stderr, disable=None) as bar:
         yield lambda _kind, count: bar.update(count)
-
-
-def _token(args: argparse.Namespace) -> int:
-    secret = load_settings().identity_secret
-    if not secret:
-        print("personalize: set PZ_IDENTITY_SECRET to the server's secret first", file=sys.stderr)
-        return 2
-    print(identity.sign_customer(args.customer_id, secret, int(time.time()) + args.ttl))
-    return 0
-
-
-def _fixtures(args: argparse.Namespace) -> int:
-    from fixtures import generate, write_jsonl
-    from personalize.demo import write_interactions_csv
-
-    out = Path(args.out)
-    started = time.perf_counter()
-    store = generate(args.seed)
-    counts = write_jsonl(store, out)
-    counts["interactions.csv"] = write_interactions_csv(store, out / "interactions.csv")
-    for name, count in counts.items():
-        print(f"{out / name}: {count} lines")
-    print(f"done in {time.perf_counter() - started:.1f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from personalize import money
-from personalize.catalog import Item
+from personalize.catalog.index import Item
 
 _JSON = msgspec.json.Encoder()
 CATEGORIES = (

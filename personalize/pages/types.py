@@ -14,9 +14,9 @@ import msgspec
 from msgspec import Meta
 
 from personalize import links, money
-from personalize.catalog import CategoryPath, Item, ItemId, check_category
+from personalize.catalog.index import CategoryPath, Item, ItemId, check_category
 from personalize.openapi import list_of, schema
-from personalize.tracking import Placement, SessionId
+from personalize.tracking.scoring import Placement, SessionId
 
 PageType = Literal["home", "category", "product", "cart", "checkout", "search", "other"]
 DEFAULT_PLACEMENTS: dict[str, tuple[str, ...]] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from personalize.training import Manifest, read_manifest, versions
+from personalize.models.training import Manifest, read_manifest, versions
 from recommenders.collaborative import TopLists
 from recommenders.rules import AssociationRules
 from recommenders.sessions import SessionRecommender

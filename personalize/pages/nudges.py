@@ -11,8 +11,8 @@ import bisect
 
 from loyalty_nudges.ledger import Ledger, next_tier_gap, qualifying_spend
 from personalize import money
-from personalize.composition import PageState
-from personalize.pages import Nudge, RecommendedItem, recommended
+from personalize.pages.compose import PageState
+from personalize.pages.types import Nudge, RecommendedItem, recommended
 
 GAP_FILLERS = 4
 _PRICE_HEADROOM = 1.5

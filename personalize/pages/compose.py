@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from personalize.catalog import CatalogIndex, Item, category_levels
-from personalize.models import ModelSet
-from personalize.pages import PageRequest, RecommendedItem, recommended
-from personalize.placement_cache import VISITOR_FREE
+from personalize.catalog.index import CatalogIndex, Item, category_levels
+from personalize.models.artifacts import ModelSet
+from personalize.pages.placement_cache import VISITOR_FREE
+from personalize.pages.types import PageRequest, RecommendedItem, recommended
 from personalize.runtime import Runtime
 from recommenders.ranking import blend_weight, diversify, rank
 

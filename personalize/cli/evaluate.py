@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from personalize.commands.train import read_interactions_csv
+from personalize.cli.train import read_interactions_csv
 from recommenders.collaborative import ALSRecommender, EASERecommender, PopularityRecommender, TopLists
 from recommenders.evaluation import Metrics, Recommend, Row, evaluate, format_table, split
 from recommenders.interactions import Interactions

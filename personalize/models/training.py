@@ -19,7 +19,7 @@ import msgspec
 
 from personalize.clock import epoch_ms
 from personalize.store.protocols import Interaction
-from personalize.tracking import RECENT_KINDS
+from personalize.tracking.scoring import RECENT_KINDS
 from recommenders.collaborative import ALSRecommender, EASERecommender, TopLists
 from recommenders.evaluation import Row, evaluate, split
 from recommenders.interactions import CONFIDENCE, Interactions

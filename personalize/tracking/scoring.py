@@ -14,7 +14,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from personalize.catalog import CatalogIndex, Item, ItemId, category_levels
+from personalize.catalog.index import CatalogIndex, Item, ItemId, category_levels
 from personalize.clock import WireTime, check_time, epoch_ms
 from personalize.settings import Settings
 

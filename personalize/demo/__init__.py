@@ -1,0 +1,1 @@
+"""The demo store: loading its data and the HTML of its storefront."""

@@ -1,0 +1,1 @@
+"""The loyalty side at the edge: orders and refunds, the customer's standing, coupons, jobs."""

@@ -1,0 +1,1 @@
+"""Trained models: training artifacts offline, loading the newest one to serve."""

@@ -1,0 +1,1 @@
+"""The page view: its context, the placement registry, recommendations, banners and nudges."""

@@ -1,0 +1,1 @@
+"""Tracking: browser events, what they add to profiles and trending, and reading profiles back."""
