@@ -17,16 +17,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from personalize.catalog.index import Item
+from personalize.catalog.items import Item
 from personalize.clock import now_ms
 from personalize.demo.loader import fixture_lines, load_demo
 from personalize.models.training import from_exports, train
-from personalize.pages.compose import PageState, compose
-from personalize.pages.types import PageRequest, placements_for
+from personalize.pages.compose import compose
+from personalize.pages.placements import placements_for
+from personalize.pages.types import PageRequest
+from personalize.pages.view import page_context
 from personalize.runtime import Runtime
 from personalize.settings import load_settings
-from personalize.tracking.profiles import merged_scores
-from personalize.tracking.scoring import ProductView, TrackingWrite, score_events
+from personalize.store.protocols import PageReads
+from personalize.tracking.scoring import TrackingWrite, score_events
+from personalize.tracking.types import ProductView
 
 PAGES = {
     "home": {"type": "home"},
@@ -71,8 +74,8 @@ async def _page(runtime: Runtime, session: str, page: dict[str, object]) -> int:
     request = msgspec.convert({"session_id": session, "page": page, "limit": 8}, PageRequest)
     now = now_ms()
     raw = await runtime.store.tracking.profile(session)
-    scores = merged_scores(raw, runtime.decay, 0.5, now)
-    recs = await compose(PageState(runtime, request, None, scores, raw.recent, now), placements_for(request), 8)
+    ctx = page_context(runtime, request, now, PageReads(raw))
+    recs = await compose(ctx, placements_for(request), 8, runtime.placements)
     return sum(len(items) for items in recs.values())
 
 

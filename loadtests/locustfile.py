@@ -21,6 +21,7 @@ from locust import FastHttpUser, between, events, task
 
 from fixtures import generate
 from personalize import identity
+from personalize.pages import placements
 
 _STORE = generate()
 DRESSES = [item.item_id for item in _STORE.items if item.category == "women/dresses" and item.in_stock]
@@ -69,10 +70,11 @@ class Shopper(FastHttpUser):
 
     @task
     def visit(self) -> None:
-        self.page({"type": "home"}, "/v1/page home", "home_trending")
-        self.page({"type": "category", "category": random.choice(CATEGORIES)}, "/v1/page category", "category_ranking")
+        self.page({"type": "home"}, "/v1/page home", placements.HOME_TRENDING)
+        category = {"type": "category", "category": random.choice(CATEGORIES)}
+        self.page(category, "/v1/page category", placements.CATEGORY_RANKING)
         item = random.choice(DRESSES)
-        self.page({"type": "product", "item_id": item}, "/v1/page product", "product_similar")
+        self.page({"type": "product", "item_id": item}, "/v1/page product", placements.PRODUCT_SIMILAR)
         if random.random() < 0.4:
             self.track("add_to_cart", item)
             self.cart.append(item)

@@ -363,15 +363,24 @@ def abandon_cart(ledger: Ledger, program: LoyaltyProgram, now_ms: int) -> Ledger
     return msgspec.structs.replace(ledger, engagement=ledger.engagement + weight, cart_touched_ms=0)
 
 
+def next_tier(program: LoyaltyProgram, tier: str | None) -> Tier | None:
+    """The tier just above ``tier`` (the lowest one for no tier), or ``None`` at the top."""
+    return next((t for t in program.tiers if _rank(program, t.name) > _rank(program, tier)), None)
+
+
+def missing_for(target: Tier, qualifying_minor: int, program: LoyaltyProgram, exponent: int) -> int:
+    """Qualifying spend (minor units) still missing to reach ``target``; 0 once reached."""
+    return max(0, program.threshold_minor(target, exponent) - qualifying_minor)
+
+
 def next_tier_gap(
     qualifying_minor: int, cart_minor: int, ledger_tier: str | None, program: LoyaltyProgram, exponent: int
 ) -> tuple[Tier, int] | None:
     """The next tier above the customer's and the amount still missing, when a nudge should show:
     ``0 < remaining ≤ nudge_window_pct`` of its threshold (DOMAIN.md)."""
-    above = [tier for tier in program.tiers if _rank(program, tier.name) > _rank(program, ledger_tier)]
-    if not above:
+    target = next_tier(program, ledger_tier)
+    if target is None:
         return None
-    target = above[0]
     threshold = program.threshold_minor(target, exponent)
     remaining = threshold - qualifying_minor - cart_minor
     window = threshold * program.nudge_window_pct / 100

@@ -84,7 +84,8 @@ class LoyaltyProgram(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
     window: Window = "lifetime"
     """Which spend qualifies for a tier: all of it, the last 365 days, or this calendar year."""
-    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")] = "USD"
+    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")] | None = None
+    """The program counts in the shop's currency; when given it must be that one (the settings check it)."""
     tiers: tuple[Tier, ...] = (
         Tier(name="bronze", threshold=4000, discount_pct=10),
         Tier(name="silver", threshold=10000, discount_pct=15),

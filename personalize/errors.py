@@ -1,12 +1,27 @@
-"""The one place errors become HTTP responses: ``{"error": {"code", "message", "field"}}``.
+"""The personalize package's errors, and the one place any error becomes an HTTP response.
 
-Exceptions::
+Service code and controllers raise :class:`ServiceError`\\ s, which carry a code, a message and the field at fault
+but no status; the domain packages raise their own (below). :data:`STATUS` maps every class to its status here
+and nowhere else, and :func:`status_of` gives it to the CLI and the tests. Every body is
+``{"error": {"code", "message", "field"}}``.
 
-    ApiError                 raised by controllers with a status, a code and the field at fault
-    MoneyError               (personalize.money) an amount the shop currency cannot hold → 400 naming the field
-    StoreUnavailable         (personalize.store.protocols) → 503 with Retry-After
-    litestar HTTPException   framework errors (validation 400, 401, 404, 405, 413) → the same shape
-    anything else            → 500, logged with the request id; never expected
+Exceptions and their statuses::
+
+    ServiceError                      a request the server refuses
+    ├── InvalidInput                  400 a value the request cannot have (``field`` names it)
+    ├── Unauthorized                  401 no or a wrong API key
+    ├── Forbidden                     403 refused for this caller
+    ├── NotFound                      404 an id that matches nothing
+    ├── Conflict                      409 conflicts with what is stored (an id taken, a replay that differs)
+    ├── Refused                       422 well formed, but a rule of the domain refuses it
+    └── RateLimited                   429 over a rate limit, with ``retry_after`` seconds
+    personalize.money.MoneyError      400 an amount the shop currency cannot hold
+    loyalty_nudges RefundError        422 more than what remains of the order
+    loyalty_nudges LoyaltyError       422 any other refusal of the loyalty rules
+    banners.BannerError               422 a banner file that does not validate
+    store StoreUnavailable            503 the store did not answer (``StoreFull``: it took no writes), Retry-After
+    litestar HTTPException            its own status: validation 400, 405, 413, …
+    anything else                     500, logged with the request id; never expected
 """
 
 from __future__ import annotations
@@ -19,22 +34,82 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from banners import BannerError
+from loyalty_nudges.ledger import RefundError
+from loyalty_nudges.program import LoyaltyError
+from personalize import money
 from personalize.money import MoneyError
 from personalize.store.protocols import StoreFull, StoreUnavailable
 
 log = logging.getLogger("personalize.errors")
 
-_CODES = {
-    400: "invalid_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "body_too_large",
-    415: "unsupported_media_type",
-    429: "rate_limited",
-    503: "unavailable",
+
+class ServiceError(Exception):
+    """A request the server refuses, with what a caller needs to fix it; subclasses say which kind."""
+
+    code = "error"
+
+    def __init__(self, message: str, field: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(ServiceError):
+    code = "invalid_request"
+
+
+class Unauthorized(ServiceError):
+    code = "unauthorized"
+
+
+class Forbidden(ServiceError):
+    code = "forbidden"
+
+
+class NotFound(ServiceError):
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    code = "conflict"
+
+
+class Refused(ServiceError):
+    code = "refused"
+
+
+class RateLimited(ServiceError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+STATUS: dict[type[Exception], int] = {
+    InvalidInput: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Refused: 422,
+    RateLimited: 429,
+    MoneyError: 400,
+    RefundError: 422,
+    LoyaltyError: 422,
+    BannerError: 422,
+    StoreUnavailable: 503,
 }
+"""Status per error class; the first class of an exception's MRO listed here decides."""
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status an error answers with (500 for one nobody expected)."""
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    return next((STATUS[kind] for kind in type(exc).__mro__ if kind in STATUS), 500)
 
 
 class ErrorDetail(msgspec.Struct):
@@ -51,22 +126,45 @@ class ErrorBody(msgspec.Struct):
     error: ErrorDetail
 
 
-class ApiError(Exception):
-    """A request the server refuses, with what a caller needs to fix it."""
-
-    def __init__(
-        self, status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field, self.headers = status, code, message, field, headers
+_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    503: "unavailable",
+}
 
 
 def _respond(status: int, detail: ErrorDetail, headers: dict[str, str] | None = None) -> Response[ErrorBody]:
     return Response(ErrorBody(detail), status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
-def api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:
-    return _respond(exc.status, ErrorDetail(exc.code, exc.message, exc.field), exc.headers)
+def service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Response[ErrorBody]:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return _respond(status_of(exc), ErrorDetail(exc.code, exc.message, exc.field), headers)
+
+
+def money_error(_: Request[Any, Any, Any], exc: MoneyError) -> Response[ErrorBody]:
+    return _respond(400, ErrorDetail("invalid_request", str(exc), exc.field))
+
+
+def refund_error(request: Request[Any, Any, Any], exc: RefundError) -> Response[ErrorBody]:
+    currency = request.app.state.runtime.settings.currency
+    remaining = money.format_amount(exc.remaining_minor, currency)
+    message = f"amount: {exc}; {remaining} remains refundable"
+    return _respond(422, ErrorDetail("refund_too_large", message, "amount"))
+
+
+def loyalty_error(_: Request[Any, Any, Any], exc: LoyaltyError) -> Response[ErrorBody]:
+    return _respond(422, ErrorDetail("refused", str(exc), getattr(exc, "field", None)))
+
+
+def banner_error(_: Request[Any, Any, Any], exc: BannerError) -> Response[ErrorBody]:
+    return _respond(422, ErrorDetail("invalid_banners", str(exc), getattr(exc, "field", None)))
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorBody]:
@@ -87,10 +185,6 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
     field = None if key in ("", "data") else key
     text = f"{field}: {message}" if field else message
     return _respond(400, ErrorDetail("invalid_request", text, field))
-
-
-def money_error(_: Request[Any, Any, Any], exc: MoneyError) -> Response[ErrorBody]:
-    return _respond(400, ErrorDetail("invalid_request", str(exc), exc.field))
 
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
@@ -135,8 +229,11 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
-    ApiError: api_error,
+    ServiceError: service_error,
     MoneyError: money_error,
+    RefundError: refund_error,
+    LoyaltyError: loyalty_error,
+    BannerError: banner_error,
     ValidationException: validation_error,
     HTTPException: http_error,
     StoreUnavailable: store_unavailable,

@@ -19,7 +19,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from personalize.api.auth import carries_api_key
-from personalize.errors import ApiError
+from personalize.errors import RateLimited
 from personalize.settings import LimitSettings
 
 
@@ -87,4 +87,4 @@ def _refuse_if(what: str, wait: float) -> None:
     if wait > 0:
         seconds = max(1, math.ceil(wait))
         message = f"too many requests from this {what}; retry in {seconds} s"
-        raise ApiError(429, "rate_limited", message, headers={"Retry-After": str(seconds)})
+        raise RateLimited(message, seconds)

@@ -139,7 +139,7 @@ class RecommendationSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields
     ranking_candidates: Annotated[int, Meta(ge=10, le=5000)] = 400
     """Items of a category considered for ranking: its trending head, the visitor's brands, its newest."""
     session_min_items: Annotated[int, Meta(ge=1, le=20)] = 2
-    """Distinct recent items a session needs before ``home_for_you`` is served from it."""
+    """Distinct recent items a session needs before the home page's personal row is served from it."""
     complements: dict[str, list[str]] = msgspec.field(default_factory=_complements)
     """Complete the look: for an item in ``<root>/<leaf>``, the leaves under the same root that complete it."""
 
@@ -206,8 +206,18 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     segments: SegmentSettings = msgspec.field(default_factory=SegmentSettings)
     limits: LimitSettings = msgspec.field(default_factory=LimitSettings)
 
+    @property
+    def currency_exponent(self) -> int:
+        """Minor-unit digits of the shop currency."""
+        return money.exponent(self.currency)
+
     def __post_init__(self) -> None:
         money.check_currency(self.currency, "currency")
+        if self.loyalty.currency not in (None, self.currency):
+            raise ValueError(
+                f"loyalty.currency {self.loyalty.currency!r} (PZ_LOYALTY__CURRENCY) differs from currency "
+                f"{self.currency!r} (PZ_CURRENCY): the loyalty program counts in the shop's currency"
+            )
         if not re.match(r"^(memory://|rediss?://)", self.store_url):
             raise ValueError(f"store_url {self.store_url!r} must start with memory:// or redis://")
         if self.workers > 1 and self.store_url.startswith("memory://"):

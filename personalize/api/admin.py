@@ -3,49 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
-from banners import BannerError
-from personalize import money
 from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
-from personalize.errors import ApiError
+from personalize.errors import InvalidInput, NotFound
+from personalize.loyalty import reports
+from personalize.loyalty.types import Stats
+from personalize.models.types import ModelsLoaded
 from personalize.pages.banner_rules import BannerDocument, Format
-
-
-class ModelsLoaded(msgspec.Struct):
-    """The artifact now serving, and what it was trained on."""
-
-    version: str
-    collaborative: str
-    counts: dict[str, int]
-
-
-class BannersOut(msgspec.Struct, kw_only=True):
-    """The banner rules in service."""
-
-    version: int
-    format: str | None
-    content: str | None
-    banners: int
-
-
-class Stats(msgspec.Struct, kw_only=True):
-    """Totals across all customers; money in the shop currency, exact to the cent."""
-
-    customers: int
-    orders: int
-    lifetime_spend: float
-    currency: str
-    per_tier: dict[str, int]
-    per_segment: dict[str, int]
-    segments_as_of: datetime | None
+from personalize.pages.types import BannersOut
 
 
 @dataclass
@@ -80,9 +51,8 @@ class AdminController(Controller):
         in flight finish on the models they started with. 404 when no artifact exists."""
         models = await state.runtime.reload_models()
         if models is None:
-            raise ApiError(
-                404, "no_models", f"no trained models in {state.runtime.settings.models_dir}; run personalize train"
-            )
+            models_dir = state.runtime.settings.models_dir
+            raise NotFound(f"no trained models in {models_dir}; run personalize train", code="no_models")
         return ModelsLoaded(
             version=models.version, collaborative=models.manifest.collaborative, counts=models.manifest.counts
         )
@@ -91,19 +61,7 @@ class AdminController(Controller):
     async def stats(self, state: State) -> Stats:
         """Customers, orders, lifetime spend (net of refunds), customers per tier and per segment of the live
         segmentation run."""
-        runtime = state.runtime
-        totals = await runtime.store.ledger.totals()
-        run = await runtime.store.segments.current()
-        currency = runtime.settings.loyalty.currency
-        return Stats(
-            customers=totals.get("customers", 0),
-            orders=totals.get("orders", 0),
-            lifetime_spend=money.to_major(totals.get("lifetime_minor", 0), currency),
-            currency=currency,
-            per_tier={tier.name: totals.get(f"tier:{tier.name}", 0) for tier in runtime.settings.loyalty.tiers},
-            per_segment=dict(run.counts) if run else {},
-            segments_as_of=datetime.fromtimestamp(run.as_of_ms / 1000, tz=UTC) if run else None,
-        )
+        return await reports.stats(state.runtime)
 
     @get("/banners", responses=errors(401, 503))
     async def get_banners(self, state: State) -> BannersOut:
@@ -134,13 +92,10 @@ class AdminController(Controller):
         body = await request.body()
         if not body:
             # an empty TOML file is valid and has no banners: a request that lost its body must not clear them
-            raise ApiError(400, "invalid_request", "no banner file in the body (a file with no banners says so)")
+            raise InvalidInput("no banner file in the body (a file with no banners says so)")
         try:
             text = body.decode()
         except UnicodeDecodeError:
-            raise ApiError(400, "invalid_request", "the banner file must be UTF-8 text") from None
-        try:
-            version = await state.runtime.banners.put(state.runtime.store, BannerDocument(fmt, text), f"banners.{fmt}")
-        except BannerError as exc:
-            raise ApiError(422, "invalid_banners", str(exc), getattr(exc, "field", None)) from None
+            raise InvalidInput("the banner file must be UTF-8 text") from None
+        version = await state.runtime.banners.put(state.runtime.store, BannerDocument(fmt, text), f"banners.{fmt}")
         return BannersOut(version=version, format=fmt, content=text, banners=len(state.runtime.banners.compiled.ids))

@@ -8,7 +8,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from personalize.errors import ApiError
+from personalize.errors import Unauthorized
 
 API_KEY_SCHEME = "apiKey"
 API_KEY_SECURITY: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}]
@@ -19,9 +19,9 @@ async def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], handle
     """Refuse with 401 unless ``Authorization: Bearer <PZ_API_KEY>`` matches (constant-time)."""
     expected = connection.app.state.runtime.settings.api_key
     if not expected:
-        raise ApiError(401, "unauthorized", "server-to-server routes are disabled: the server has no PZ_API_KEY")
+        raise Unauthorized("server-to-server routes are disabled: the server has no PZ_API_KEY")
     if not carries_api_key(connection, expected):
-        raise ApiError(401, "unauthorized", "missing or wrong API key: send Authorization: Bearer <PZ_API_KEY>")
+        raise Unauthorized("missing or wrong API key: send Authorization: Bearer <PZ_API_KEY>")
 
 
 def carries_api_key(connection: ASGIConnection[Any, Any, Any, Any], expected: str) -> bool:

@@ -10,8 +10,8 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
-from personalize.catalog.index import CatalogUpsert, ItemOut, ItemPage, UpsertResult, to_item, to_out
-from personalize.errors import ApiError
+from personalize.catalog.types import CatalogUpsert, ItemOut, ItemPage, UpsertResult, to_item, to_out
+from personalize.errors import NotFound
 
 
 class CatalogController(Controller):
@@ -35,7 +35,7 @@ class CatalogController(Controller):
         """One catalog item."""
         item = await state.runtime.store.catalog.get_item(item_id)
         if item is None:
-            raise ApiError(404, "not_found", f"no catalog item {item_id!r}", "item_id")
+            raise NotFound(f"no catalog item {item_id!r}", "item_id")
         return to_out(item, state.runtime.settings.currency)
 
     @get("/", responses=errors(400, 401, 503))

@@ -12,16 +12,9 @@ from loyalty_nudges.coupons import normalize
 from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
-from personalize.errors import ApiError
-from personalize.loyalty.coupons import (
-    CampaignIn,
-    CampaignOut,
-    CouponOut,
-    RedeemIn,
-    coupon_out,
-    create_campaign,
-    redeem,
-)
+from personalize.errors import NotFound
+from personalize.loyalty.coupons import coupon_out, create_campaign, redeem
+from personalize.loyalty.types import CampaignIn, CampaignOut, CouponOut, RedeemIn
 
 Code = Annotated[str, PathParameter(min_length=1, max_length=64)]
 
@@ -45,8 +38,8 @@ class CouponsController(Controller):
         """One code (any case, hyphens and spaces ignored)."""
         found = await state.runtime.store.coupons.coupon(normalize(code))
         if found is None:
-            raise ApiError(404, "coupon_unknown", f"{normalize(code)}: no such coupon code", "code")
-        return coupon_out(found, state.runtime.settings.loyalty.currency)
+            raise NotFound(f"{normalize(code)}: no such coupon code", "code", code="coupon_unknown")
+        return coupon_out(found, state.runtime.settings.currency)
 
     @post("/{code:str}/redeem", status_code=200, responses=errors(400, 401, 403, 404, 409, 413, 503))
     async def redeem(self, code: Code, data: JSONBody[RedeemIn], state: State) -> CouponOut:

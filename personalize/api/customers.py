@@ -11,8 +11,9 @@ from litestar.params import PathParameter
 from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
-from personalize.errors import ApiError
-from personalize.loyalty.orders import LoyaltyState, state_of
+from personalize.errors import NotFound
+from personalize.loyalty.standing import loyalty_state, standing_for
+from personalize.loyalty.types import LoyaltyState
 
 
 @get(
@@ -29,5 +30,6 @@ async def customer_loyalty(customer_id: Annotated[str, PathParameter(max_length=
     runtime = state.runtime
     ledger = await runtime.store.ledger.ledger(customer_id)
     if ledger is None:
-        raise ApiError(404, "not_found", f"no loyalty record for customer {customer_id!r}", "customer_id")
-    return state_of(runtime, ledger, now_ms(), await runtime.segment_of(customer_id))
+        raise NotFound(f"no loyalty record for customer {customer_id!r}", "customer_id")
+    standing = standing_for(runtime.settings, ledger, now_ms(), await runtime.segment_of(customer_id))
+    return loyalty_state(standing, runtime.settings.currency)

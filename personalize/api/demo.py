@@ -27,7 +27,8 @@ from litestar.response import Redirect
 from personalize import identity, money
 from personalize.clock import now_ms
 from personalize.demo import storefront
-from personalize.loyalty.orders import OrderIn, OrderLineIn, complete_order
+from personalize.loyalty.orders import complete_order
+from personalize.loyalty.types import OrderIn, OrderLineIn
 from personalize.runtime import Runtime
 
 CART = "pz_demo_cart"

@@ -10,10 +10,11 @@ from litestar.params import JSONBody
 
 from personalize.api.responses import errors
 from personalize.clock import now_ms
-from personalize.errors import ApiError
+from personalize.errors import InvalidInput
 from personalize.limits import limit_by_address
-from personalize.loyalty.orders import record_engagement
-from personalize.tracking.scoring import EventBatch, TrackingWrite, TrackResult, event_type, score_events
+from personalize.loyalty.engagement import record_engagement
+from personalize.tracking.scoring import TrackingWrite, event_type, score_events
+from personalize.tracking.types import EventBatch, TrackResult
 
 
 @post("/v1/events", status_code=202, tags=["tracking"], guards=[limit_by_address], responses=errors(400, 413, 429, 503))
@@ -26,7 +27,9 @@ async def track_events(data: JSONBody[EventBatch], state: State, request: Reques
     runtime.limits.check_session(request, data.session_id)
     limit = runtime.settings.tracking.max_events_per_call
     if len(data.events) > limit:
-        raise ApiError(400, "too_many_events", f"events: {len(data.events)} events, at most {limit} per call", "events")
+        raise InvalidInput(
+            f"events: {len(data.events)} events, at most {limit} per call", "events", code="too_many_events"
+        )
     now = now_ms()
     scored, unknown = score_events(data.events, runtime.catalog, runtime.settings, now)
     customer_id = runtime.customer_from(data.customer_token)

@@ -11,7 +11,8 @@ from litestar.params import JSONBody, PathParameter
 from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
-from personalize.loyalty.orders import OrderIn, OrderResult, RefundIn, RefundResult, complete_order, refund_order
+from personalize.loyalty.orders import complete_order, refund_order
+from personalize.loyalty.types import OrderIn, OrderResult, RefundIn, RefundResult
 
 
 class OrdersController(Controller):

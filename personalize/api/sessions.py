@@ -11,7 +11,8 @@ from litestar.params import PathParameter
 from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
-from personalize.tracking.profiles import SessionProfile, build_profile, merged_scores
+from personalize.tracking.profiles import build_profile, merged_scores
+from personalize.tracking.types import SessionProfile
 
 
 @get(

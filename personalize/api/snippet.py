@@ -6,14 +6,22 @@ import hashlib
 from functools import cache
 from importlib import resources
 
+import msgspec
 from litestar import Request, Response, get
 
+from personalize.pages import placements
+
 _CACHE = "public, max-age=300, stale-while-revalidate=86400"
+
+
+PLACEMENTS_MARK = b"/*pz:placements*/[]"
+"""Where ``snippet.js`` receives the names of the placement registry, as the server serves it."""
 
 
 @cache
 def _asset(name: str) -> tuple[bytes, str]:
     body = (resources.files("personalize") / "static" / name).read_bytes()
+    body = body.replace(PLACEMENTS_MARK, msgspec.json.encode(list(placements.NAMES)))
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 

@@ -22,8 +22,9 @@ import msgspec
 from tqdm import tqdm
 
 from personalize.clock import now_ms
-from personalize.errors import ApiError
-from personalize.loyalty.orders import OrderIn, complete_order
+from personalize.errors import ServiceError
+from personalize.loyalty.orders import complete_order
+from personalize.loyalty.types import OrderIn
 from personalize.settings import load_settings
 
 CHUNK = 256
@@ -155,7 +156,7 @@ async def _apply_chunk(chunk: list[tuple[int, bytes]], apply: Apply) -> list[str
         for number, order in orders:
             try:
                 outcomes.append("applied" if await apply(order) else "duplicates")
-            except (ApiError, ValueError) as exc:  # the order itself is bad: report it and go on
+            except (ServiceError, ValueError) as exc:  # the order itself is bad (a domain error too): report, go on
                 print(f"line {number}: {getattr(exc, 'message', exc)}", file=sys.stderr)
                 outcomes.append("rejected")
 

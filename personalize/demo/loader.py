@@ -14,19 +14,11 @@ from pathlib import Path
 import msgspec
 
 from fixtures.records import DemoStore
-from personalize.catalog.index import ItemIn, to_item
+from personalize.catalog.types import ItemIn, to_item
 from personalize.clock import epoch_ms, now_ms
 from personalize.runtime import Runtime
-from personalize.tracking.scoring import (
-    AddToCart,
-    Click,
-    Event,
-    ProductView,
-    RemoveFromCart,
-    Search,
-    TrackingWrite,
-    score_events,
-)
+from personalize.tracking.scoring import TrackingWrite, score_events
+from personalize.tracking.types import AddToCart, Click, Event, ProductView, RemoveFromCart, Search
 
 log = logging.getLogger("personalize.demo")
 _ENCODER = msgspec.json.Encoder()
@@ -134,7 +126,8 @@ async def load_demo(runtime: Runtime, progress: Callable[[str, int], None] | Non
 async def _replay_orders(
     runtime: Runtime, lines: Iterable[bytes], shift: int, progress: Callable[[str, int], None] | None
 ) -> int:
-    from personalize.loyalty.orders import OrderIn, complete_order
+    from personalize.loyalty.orders import complete_order
+    from personalize.loyalty.types import OrderIn
 
     applied = 0
     for line in lines:

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from personalize import money
-from personalize.catalog.index import Item
+from personalize.catalog.items import Item
+from personalize.pages import placements
 
 _JSON = msgspec.json.Encoder()
 CATEGORIES = (
@@ -77,13 +78,13 @@ def row(title: str, placement: str) -> str:
 
 
 def home() -> str:
-    return row("Picked for you", "home_for_you") + row("Trending now", "home_trending")
+    return row("Picked for you", placements.HOME_FOR_YOU) + row("Trending now", placements.HOME_TRENDING)
 
 
 def category(path: str) -> str:
     return (
         f"<h1>{e(path.replace('/', ' › '))}</h1>"
-        f'<div data-pz-slot="category_ranking" class="pz-slot slot-grid" data-pz-limit="24"></div>'
+        f'<div data-pz-slot="{placements.CATEGORY_RANKING}" class="pz-slot slot-grid" data-pz-limit="24"></div>'
     )
 
 
@@ -98,8 +99,8 @@ def product(item: Item, currency: str) -> str:
 <form method="post" action="/demo/cart/add" data-pz-add="{e(item.item_id)}">
 <input type="hidden" name="item_id" value="{e(item.item_id)}">
 <button type="submit" id="add-to-cart">Add to cart</button></form></div></article>"""
-        + row("Similar items", "product_similar")
-        + row("Complete the look", "product_complete_the_look")
+        + row("Similar items", placements.PRODUCT_SIMILAR)
+        + row("Complete the look", placements.PRODUCT_COMPLETE_THE_LOOK)
     )
 
 
@@ -121,7 +122,7 @@ def cart(lines: Sequence[tuple[Item, int]], currency: str) -> str:
     return (
         f'<h1>Your cart</h1><ul class="cart">{items}</ul><p class="subtotal">Subtotal: <strong id="subtotal">'
         f'{e(total)}</strong></p><div data-pz-slot="nudge" class="pz-slot slot-nudge"></div>{checkout}'
-        + row("You may also like", "cart_cross_sell")
+        + row("You may also like", placements.CART_CROSS_SELL)
     )
 
 

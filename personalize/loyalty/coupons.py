@@ -1,89 +1,25 @@
-"""Coupon campaigns and redemption at the edge: wire types, issuing codes to an audience, atomic redemption."""
+"""Coupon campaigns and redemption at the edge: issuing unique codes to an audience, atomic redemption."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Annotated
-
-import msgspec
-from msgspec import Meta
 
 from loyalty_nudges import coupons as rules
 from loyalty_nudges.coupons import Audience, Campaign, Coupon
 from personalize import money
-from personalize.clock import MAX_EPOCH_MS, WireTime, check_time, epoch_ms
-from personalize.errors import ApiError
-from personalize.loyalty.orders import Id
-from personalize.openapi import schema
+from personalize.clock import epoch_ms
+from personalize.errors import Conflict, Forbidden, NotFound, ServiceError
+from personalize.loyalty.types import HOUR_MS, CampaignIn, CampaignOut, CouponOut, RedeemIn
 from personalize.runtime import Runtime
 
-HOUR_MS = 3_600_000
-_REFUSALS: dict[str, tuple[int, str]] = {
-    "unknown": (404, "no such coupon code"),
-    "used": (409, "this code has already been used by another order"),
-    "expired": (409, "this code has expired"),
-    "not_yet_valid": (409, "this code is not valid yet"),
-    "not_yours": (403, "this code belongs to another customer"),
+_REFUSALS: dict[str, tuple[type[ServiceError], str]] = {
+    "unknown": (NotFound, "no such coupon code"),
+    "used": (Conflict, "this code has already been used by another order"),
+    "expired": (Conflict, "this code has expired"),
+    "not_yet_valid": (Conflict, "this code is not valid yet"),
+    "not_yours": (Forbidden, "this code belongs to another customer"),
 }
-
-# litestar drops the bound 0 of an optional number: stated again for the schema
-DiscountPct = Annotated[Annotated[float, Meta(gt=0, le=100)], schema(exclusive_minimum=0, maximum=100)]
-
-
-class CampaignIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Body of ``POST /v1/coupons/campaigns``: one code per customer of the audience (plus ``unassigned``)."""
-
-    campaign_id: Id
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
-    discount_pct: DiscountPct | None = None
-    discount_amount: money.OptionalAmount = None
-    prefix: Annotated[str, Meta(max_length=12, pattern=r"^[A-Za-z0-9-]*$")] = ""
-    length: Annotated[int, Meta(ge=rules.MIN_LENGTH, le=32)] = 12
-    valid_from: WireTime | None = None
-    valid_hours: Annotated[float, Meta(gt=0, le=24 * 366)] = 48
-    audience: Audience = msgspec.field(default_factory=Audience)
-    unassigned: Annotated[int, Meta(ge=0, le=100_000)] = 0
-
-    def __post_init__(self) -> None:
-        check_time(self.valid_from, "valid_from")
-        if self.valid_from is not None and epoch_ms(self.valid_from) + self.valid_hours * HOUR_MS > MAX_EPOCH_MS:
-            raise ValueError(f"valid_hours {self.valid_hours:g} would make the codes expire after the year 5138")
-        if (self.discount_pct is None) == (self.discount_amount is None):
-            raise ValueError("discount_pct or discount_amount: give exactly one")
-        if self.discount_amount is not None:
-            money.check_amount(self.discount_amount, "discount_amount")
-
-
-class CampaignOut(msgspec.Struct, kw_only=True):
-    """What a campaign issued."""
-
-    campaign_id: str
-    codes_issued: int
-    assigned: int
-    entropy_bits: float
-    expires_at: datetime
-    sample: list[str]
-
-
-class RedeemIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Body of ``POST /v1/coupons/{code}/redeem``."""
-
-    order_id: Id
-    customer_id: Id
-
-
-class CouponOut(msgspec.Struct, kw_only=True):
-    """A coupon as the API shows it."""
-
-    code: str
-    campaign_id: str
-    discount_pct: float
-    discount_amount: float
-    valid_from: datetime
-    expires_at: datetime
-    customer_id: str | None
-    used_by_order: str | None
 
 
 def coupon_out(coupon: Coupon, currency: str) -> CouponOut:
@@ -105,8 +41,8 @@ def _time(ms: int) -> datetime:
 
 
 async def create_campaign(runtime: Runtime, body: CampaignIn, now_ms: int) -> CampaignOut:
-    """Store the campaign (409 if its id exists) and issue unique codes to its audience."""
-    currency = runtime.settings.loyalty.currency
+    """Store the campaign (a conflict if its id exists) and issue unique codes to its audience."""
+    currency = runtime.settings.currency
     start_ms = epoch_ms(body.valid_from) if body.valid_from is not None else now_ms
     expires_ms = start_ms + int(body.valid_hours * HOUR_MS)
     campaign = Campaign(
@@ -125,9 +61,9 @@ async def create_campaign(runtime: Runtime, body: CampaignIn, now_ms: int) -> Ca
         audience=body.audience,
         unassigned=body.unassigned,
     )
+    customers = await _audience(runtime, body.audience)
     if not await runtime.store.coupons.add_campaign(campaign):
-        raise ApiError(409, "conflict", f"campaign {body.campaign_id!r} exists already", "campaign_id")
-    customers = await _audience(runtime, body.audience, now_ms)
+        raise Conflict(f"campaign {body.campaign_id!r} exists already", "campaign_id")
     owners: list[str | None] = [*customers, *([None] * body.unassigned)]
     codes = await _issue(runtime, campaign, owners)
     return CampaignOut(
@@ -140,7 +76,7 @@ async def create_campaign(runtime: Runtime, body: CampaignIn, now_ms: int) -> Ca
     )
 
 
-async def _audience(runtime: Runtime, audience: Audience, now_ms: int) -> list[str]:
+async def _audience(runtime: Runtime, audience: Audience) -> list[str]:
     found = list(audience.customer_ids)
     if not (audience.tiers or audience.segments or audience.min_score is not None or audience.max_score is not None):
         return found
@@ -187,9 +123,9 @@ async def redeem(runtime: Runtime, code: str, body: RedeemIn, now_ms: int) -> Co
 
     updated, refusal = await runtime.store.coupons.transact(normal, decide)
     if refusal is not None or updated is None:
-        status, message = _REFUSALS[refusal or "unknown"]
-        raise ApiError(status, f"coupon_{refusal}", f"{normal}: {message}", "code")
-    return coupon_out(updated, runtime.settings.loyalty.currency)
+        kind, message = _REFUSALS[refusal or "unknown"]
+        raise kind(f"{normal}: {message}", "code", code=f"coupon_{refusal or 'unknown'}")
+    return coupon_out(updated, runtime.settings.currency)
 
 
 def best_coupon(coupons: Iterable[Coupon], now_ms: int) -> Coupon | None:

@@ -10,7 +10,7 @@ import logging
 from loyalty_nudges.ledger import Ledger
 from loyalty_nudges.segments import CustomerFacts, OrderFact, segment_customers
 from personalize.clock import now_ms
-from personalize.loyalty.orders import count_abandoned_carts
+from personalize.loyalty.engagement import count_abandoned_carts
 from personalize.runtime import Runtime
 from personalize.store.protocols import SegmentRecord, SegmentRun, StoreError
 

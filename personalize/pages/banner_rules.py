@@ -15,7 +15,6 @@ from typing import Literal
 import msgspec
 
 from banners import BannerSet, load_banners
-from personalize import money
 from personalize.settings import Settings
 from personalize.store.protocols import Store
 
@@ -49,7 +48,7 @@ class BannerRules:
             fmt=document.format,
             known_tiers={tier.name for tier in self.settings.loyalty.tiers},
             known_segments=segments,
-            currency_exponent=money.exponent(self.settings.loyalty.currency),
+            currency_exponent=self.settings.currency_exponent,
         )
 
     async def refresh(self, store: Store) -> None:

@@ -2,48 +2,47 @@
 
 from __future__ import annotations
 
-from banners import BannerContext, TemplateValues
-from loyalty_nudges.ledger import Ledger
+from collections.abc import Callable
+
+from banners import BannerContext, BannerSet, TemplateValues
 from personalize import money
 from personalize.loyalty.coupons import best_coupon
-from personalize.loyalty.orders import LoyaltyState, next_tier
-from personalize.pages.compose import PageState
-from personalize.pages.nudges import cart_minor
+from personalize.pages.context import PageContext
 from personalize.pages.types import Banner
-from personalize.store.protocols import PageReads
+
+Exposed = Callable[[str, str], None]
+"""Counts one exposure of ``(banner id, arm)``."""
 
 
-def country_of(state: PageState, header_value: str | None) -> str | None:
+def country_of(ctx: PageContext, header_value: str | None) -> str | None:
     """The page context's country, else the CDN header's (ignoring its unknown/Tor markers)."""
-    country = state.request.context.country or header_value
+    country = ctx.request.context.country or header_value
     if not country or len(country) != 2 or country.upper() in ("XX", "T1"):
         return None
     return country.upper()
 
 
-def banners_for(
-    state: PageState, reads: PageReads, loyalty: LoyaltyState | None, header_country: str | None
-) -> list[Banner]:
+def banners_for(ctx: PageContext, rules: BannerSet, header_country: str | None, exposed: Exposed) -> list[Banner]:
     """Choose the page's banners and count each exposure (held-out ones too) per banner and arm."""
-    runtime, customer_id, ledger = state.runtime, state.customer_id, reads.ledger
-    has_ordered = bool(ledger and ledger.history)
+    standing = ctx.standing
+    has_ordered = bool(standing and standing.ledger.history)
     context = BannerContext(
-        page_type=state.request.page.type,
-        landing_source=reads.profile.landing_source,
-        country=country_of(state, header_country),
-        returning=bool(state.request.context.returning) or has_ordered,
+        page_type=ctx.request.page.type,
+        landing_source=ctx.landing_source,
+        country=country_of(ctx, header_country),
+        returning=bool(ctx.request.context.returning) or has_ordered,
         has_ordered=has_ordered,
-        tier=loyalty.tier if loyalty else None,
-        segment=loyalty.segment if loyalty else None,
-        engagement=loyalty.engagement_score if loyalty else None,
-        cart_total_minor=cart_minor(state),
-        locale=state.request.context.locale,
-        now_ms=state.now,
-        subject=customer_id or state.request.session_id or "",
+        tier=standing.ledger.tier if standing else None,
+        segment=standing.segment if standing else None,
+        engagement=round(standing.ledger.engagement, 3) if standing else None,
+        cart_total_minor=ctx.cart_minor,
+        locale=ctx.request.context.locale,
+        now_ms=ctx.now,
+        subject=ctx.customer_id or ctx.request.session_id or "",
     )
-    choice = runtime.banners.compiled.choose(context, _values(state, reads, loyalty))
+    choice = rules.choose(context, _values(ctx))
     for banner_id, arm in choice.exposures():
-        runtime.metrics.banner_exposures.labels(banner_id, arm).inc()
+        exposed(banner_id, arm)
     return [
         Banner(
             id=c.id,
@@ -59,18 +58,16 @@ def banners_for(
     ]
 
 
-def _values(state: PageState, reads: PageReads, loyalty: LoyaltyState | None) -> TemplateValues:
-    if loyalty is None or state.customer_id is None:
+def _values(ctx: PageContext) -> TemplateValues:
+    standing = ctx.standing
+    if standing is None:
         return TemplateValues()
-    tier = state.runtime.settings.loyalty.tier_named(loyalty.tier)
-    coupon = best_coupon(reads.coupons, state.now)
-    _, missing = next_tier(state.runtime, reads.ledger or Ledger(customer_id=state.customer_id), state.now)
-    currency = state.runtime.settings.loyalty.currency
-    remaining = money.format_amount(missing, currency) if missing is not None else None
+    coupon = best_coupon(ctx.coupons, ctx.now)
+    missing = standing.remaining_minor
     return TemplateValues(
         first_name=None,
-        tier=tier.title if tier else None,
-        discount_pct=f"{loyalty.discount_pct:g}" if tier else None,
-        remaining=remaining,
+        tier=standing.tier.title if standing.tier else None,
+        discount_pct=f"{standing.discount_pct:g}" if standing.tier else None,
+        remaining=money.format_amount(missing, ctx.currency) if missing is not None else None,
         coupon_code=coupon.code if coupon else None,
     )

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import bisect
 
-from loyalty_nudges.ledger import Ledger, next_tier_gap, qualifying_spend
+from loyalty_nudges.ledger import next_tier_gap
+from loyalty_nudges.program import LoyaltyProgram
 from personalize import money
-from personalize.pages.compose import PageState
-from personalize.pages.types import Nudge, RecommendedItem, recommended
+from personalize.catalog.index import CatalogIndex
+from personalize.pages.context import PageContext
+from personalize.pages.types import CartLine, Nudge, RecommendedItem, recommended
 
 GAP_FILLERS = 4
 _PRICE_HEADROOM = 1.5
@@ -20,48 +22,45 @@ _PRICE_HEADROOM = 1.5
 _CANDIDATES = 300
 
 
-def cart_minor(state: PageState) -> int:
-    """The cart's subtotal at catalog prices (the page's own price for items the catalog lacks)."""
+def cart_minor(lines: list[CartLine], catalog: CatalogIndex, currency: str) -> int:
+    """The cart's subtotal at catalog prices (the page's own price for items the catalog lacks); a price the
+    currency cannot hold is refused naming its line, before the page records anything."""
     total = 0
-    currency = state.runtime.settings.loyalty.currency
-    for line in state.request.page.cart:
-        item = state.catalog.get(line.item_id)
-        unit = item.price if item else (money.minor_units(line.price, currency, "price") if line.price else 0)
-        total += unit * line.quantity
+    for index, line in enumerate(lines):
+        item = catalog.get(line.item_id)
+        own = money.minor_units(line.price, currency, f"page.cart[{index}].price") if line.price is not None else 0
+        total += (item.price if item else own) * line.quantity
     return total
 
 
-def next_tier_nudge(state: PageState, ledger: Ledger | None) -> list[Nudge]:
-    """The next-tier nudge of a cart page, or none."""
-    program = state.runtime.settings.loyalty
-    exponent = money.exponent(program.currency)
-    customer = ledger or Ledger(customer_id=state.customer_id or "")
-    gap = next_tier_gap(
-        qualifying_spend(customer, program, state.now), cart_minor(state), customer.tier, program, exponent
-    )
+def next_tier_nudge(ctx: PageContext, program: LoyaltyProgram, exponent: int) -> list[Nudge]:
+    """The next-tier nudge of a cart page, or none (anonymous visitors, the top tier, a gap outside the window)."""
+    standing = ctx.standing
+    if standing is None:
+        return []
+    gap = next_tier_gap(standing.qualifying_minor, ctx.cart_minor, standing.ledger.tier, program, exponent)
     if gap is None:
         return []
     tier, remaining = gap
-    text = f"Spend {money.format_amount(remaining, program.currency)} more to reach {tier.title}"
+    text = f"Spend {money.format_amount(remaining, ctx.currency)} more to reach {tier.title}"
     return [
         Nudge(
             kind="next_tier",
             tier=tier.name,
-            remaining=money.to_major(remaining, program.currency),
-            currency=program.currency,
+            remaining=money.to_major(remaining, ctx.currency),
+            currency=ctx.currency,
             text=text,
-            items=_gap_fillers(state, remaining),
+            items=_gap_fillers(ctx, remaining),
         )
     ]
 
 
-def _gap_fillers(state: PageState, remaining: int) -> list[RecommendedItem]:
+def _gap_fillers(ctx: PageContext, remaining: int) -> list[RecommendedItem]:
     """In-stock items priced at or just above the gap, the visitor's favourites first."""
-    catalog = state.catalog
+    catalog = ctx.catalog
     start = bisect.bisect_left(catalog.by_price, (remaining, ""))
     ceiling = remaining * _PRICE_HEADROOM
     found = [item_id for price, item_id in catalog.by_price[start : start + _CANDIDATES] if price <= ceiling]
-    eligible = [catalog.items[i] for i in found if i not in state.blocked]
-    ranked = sorted(eligible, key=lambda item: (-state.affinity(item), item.price, item.item_id))[:GAP_FILLERS]
-    currency = state.runtime.settings.currency
-    return [recommended(item, state.affinity(item), "gap_filler", currency) for item in ranked]
+    eligible = [catalog.items[i] for i in found if i not in ctx.blocked]
+    ranked = sorted(eligible, key=lambda item: (-ctx.affinity(item), item.price, item.item_id))[:GAP_FILLERS]
+    return [recommended(item, ctx.affinity(item), "gap_filler", ctx.currency) for item in ranked]

@@ -1,12 +1,12 @@
 """Placements that are the same for every visitor, composed once per moment per process.
 
-A product page's ``product_similar`` and ``product_complete_the_look``, a cart page's ``cart_cross_sell`` and
-the home page's ``home_trending`` depend on the page (anchor item, cart, exclusions, limit), the catalog, the
-models and the trending lists — not on who is looking. A page whose requested placements are all of that kind
-is composed once and reused for ``trending.cache_seconds``: the same age the trending lists themselves are
-reused for, so a cached page is never staler than one composed from the cached trending lists. The key holds
-the catalog version and the model set, so a catalog change or a model reload is seen at once. At most
-``MAX_ENTRIES`` pages are kept, least recently used first out.
+The registry's visitor-free placements (``personalize.pages.placements``: the similar and complete-the-look rows
+of a product page, a cart's cross-sell, the home page's trending row) depend on the page (anchor item, cart,
+exclusions, limit), the catalog, the models and the trending lists — not on who is looking. A page whose requested
+placements are all of that kind is composed once and reused for ``trending.cache_seconds``: the same age the
+trending lists themselves are reused for, so a cached page is never staler than one composed from the cached
+trending lists. The key holds the catalog version and the model set, so a catalog change or a model reload is seen
+at once. At most ``MAX_ENTRIES`` pages are kept, least recently used first out.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from collections.abc import Hashable
 
 from personalize.pages.types import RecommendedItem
 
-VISITOR_FREE = frozenset({"home_trending", "product_similar", "product_complete_the_look", "cart_cross_sell"})
-"""Placements whose content does not depend on the visitor's profile, customer or session."""
 MAX_ENTRIES = 20_000
 
 Placements = dict[str, list[RecommendedItem]]

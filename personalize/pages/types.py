@@ -1,39 +1,24 @@
-"""``POST /v1/page``: the request and response types and the per-page composition.
-
-One call per page view: the view is recorded, then every part of the page is chosen. Placements are
-served from the best source available and fall back down a chain (personal → session → trending →
-catalog); each item's ``reason`` names the source that served it.
-"""
+"""The page view's wire types: ``POST /v1/page``'s request and response, and the banner rules in service."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
 from personalize import links, money
-from personalize.catalog.index import CategoryPath, Item, ItemId, check_category
+from personalize.catalog.items import CategoryPath, Item, ItemId, check_category
 from personalize.openapi import list_of, schema
-from personalize.tracking.scoring import Placement, SessionId
+from personalize.pages import placements
+from personalize.tracking.types import PlacementName, SessionId
 
 PageType = Literal["home", "category", "product", "cart", "checkout", "search", "other"]
-DEFAULT_PLACEMENTS: dict[str, tuple[str, ...]] = {
-    "home": ("home_for_you", "home_trending"),
-    "category": ("category_ranking",),
-    "product": ("product_similar", "product_complete_the_look"),
-    "cart": ("cart_cross_sell",),
-    "checkout": (),
-    "search": (),
-    "other": (),
-}
-KNOWN_PLACEMENTS = frozenset(name for names in DEFAULT_PLACEMENTS.values() for name in names)
 Country = Annotated[str, Meta(pattern=r"^[A-Za-z]{2}$")]
 # the names are checked by PageRequest.__post_init__ (its message lists them); stated here for the schema
 Placements = Annotated[
-    Annotated[list[Placement], Meta(max_length=10)] | None,
-    schema(type=["array", "null"], one_of=None, max_items=10, items={"enum": sorted(KNOWN_PLACEMENTS)}),
+    Annotated[list[PlacementName], Meta(max_length=10)] | None,
+    schema(type=["array", "null"], one_of=None, max_items=10, items={"enum": list(placements.NAMES)}),
 ]
 
 
@@ -67,7 +52,7 @@ class PageInfo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             check_category(self.category, "category")
 
 
-class PageContext(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class VisitContext(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Where the visitor came from; ``country`` may instead come from a CDN header."""
 
     referrer: Annotated[str, Meta(max_length=2000)] | None = None
@@ -90,7 +75,7 @@ class PageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     page: PageInfo
     session_id: SessionId | None = None
     customer_token: Annotated[str, Meta(max_length=512)] | None = None
-    context: PageContext = msgspec.field(default_factory=PageContext)
+    context: VisitContext = msgspec.field(default_factory=VisitContext)
     placements: Placements = None
     limit: Annotated[int, Meta(ge=1, le=50)] = 8
     exclude: Annotated[list[ItemId], Meta(max_length=100), list_of(ItemId)] = msgspec.field(default_factory=list)
@@ -100,8 +85,8 @@ class PageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         for index, name in enumerate(self.placements or ()):
-            if name not in KNOWN_PLACEMENTS:
-                raise ValueError(f"placements entry {index} {name!r} is not one of {sorted(KNOWN_PLACEMENTS)}")
+            if name not in placements.BY_NAME:
+                raise ValueError(f"placements entry {index} {name!r} is not one of {list(placements.NAMES)}")
 
 
 class RecommendedItem(msgspec.Struct, kw_only=True):
@@ -127,6 +112,15 @@ class Banner(msgspec.Struct, kw_only=True):
     image: str | None = None
     coupon_code: str | None = None
     arm: str = "control"
+
+
+class BannersOut(msgspec.Struct, kw_only=True):
+    """``GET``/``PUT /v1/admin/banners``: the banner rules in service."""
+
+    version: int
+    format: str | None
+    content: str | None
+    banners: int
 
 
 class Nudge(msgspec.Struct, kw_only=True):
@@ -159,16 +153,6 @@ class PageResponse(msgspec.Struct, kw_only=True):
     banners: list[Banner]
     recommendations: dict[str, list[RecommendedItem]]
     nudges: list[Nudge]
-
-
-def new_session_id() -> str:
-    """A fresh, unguessable session id."""
-    return "s-" + secrets.token_urlsafe(16)
-
-
-def placements_for(request: PageRequest) -> tuple[str, ...]:
-    """The requested placements, else the defaults of the page type."""
-    return tuple(request.placements) if request.placements else DEFAULT_PLACEMENTS[request.page.type]
 
 
 def recommended(item: Item, score: float, reason: str, currency: str) -> RecommendedItem:

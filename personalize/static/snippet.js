@@ -32,15 +32,9 @@
   var SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
   var ITEM_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
   var PLACEMENT = /^[a-z0-9_]{1,64}$/;
-  // placements the server knows; a placeholder with another name is left out of the request (and hidden)
-  var KNOWN_PLACEMENTS = [
-    "home_for_you",
-    "home_trending",
-    "category_ranking",
-    "product_similar",
-    "product_complete_the_look",
-    "cart_cross_sell"
-  ];
+  // placements the server knows (it writes the list in as it serves this file, from its placement registry); a
+  // placeholder with another name is left out of the request (and hidden)
+  var KNOWN_PLACEMENTS = /*pz:placements*/[];
   // the fields each event type accepts (the server refuses a batch holding any other field)
   var EVENT_FIELDS = {
     product_view: ["item_id", "placement"],

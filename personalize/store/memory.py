@@ -16,7 +16,7 @@ from typing import Any
 
 from loyalty_nudges.coupons import Campaign, Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
-from personalize.catalog.index import Item, category_levels
+from personalize.catalog.items import Item, category_levels
 from personalize.store.protocols import (
     Applied,
     CouponDecide,

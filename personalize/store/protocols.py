@@ -20,7 +20,7 @@ import msgspec
 
 from loyalty_nudges.coupons import Campaign, Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
-from personalize.catalog.index import Item
+from personalize.catalog.items import Item
 from personalize.tracking.scoring import TrackingWrite
 
 

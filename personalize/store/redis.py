@@ -50,7 +50,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
-from personalize.catalog.index import Item, category_levels
+from personalize.catalog.items import Item, category_levels
 from personalize.store.memory import matches
 from personalize.store.protocols import (
     Applied,

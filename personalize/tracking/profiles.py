@@ -4,29 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import msgspec
-
 from personalize.store.protocols import RawProfile, RawScores, TrackingConfig
+from personalize.tracking.types import Affinity, SessionProfile
 from recommenders import decay
 
 ATTRIBUTES = ("brand", "category", "color", "price_band")
 MIN_SCORE = 1e-6
-
-
-class Affinity(msgspec.Struct):
-    """One attribute value and its decayed score."""
-
-    value: str
-    score: float
-
-
-class SessionProfile(msgspec.Struct, kw_only=True):
-    """``GET /v1/sessions/{session_id}/profile``: affinities per attribute, highest first, decayed to now."""
-
-    session_id: str
-    customer_id: str | None
-    evidence: float
-    affinities: dict[str, list[Affinity]]
 
 
 def decayed(raw: RawScores | None, now_ms: float, half_life_ms: float) -> dict[str, float]:

@@ -1,95 +1,26 @@
-"""Tracking events from browsers and what each one adds to profiles and trending counts.
+"""What each tracking event adds to profiles and trending counts.
 
-Events arrive as a tagged union on ``type``. :func:`score_events` turns them, with the catalog and the
-weights of the settings, into :class:`ScoredEvent` records: the store applies those atomically (see
-``personalize.store.protocols.TrackingStore``), so the arithmetic here stays pure and testable.
+Events arrive as a tagged union on ``type`` (``personalize.tracking.types``). :func:`score_events` turns them, with
+the catalog and the weights of the settings, into :class:`ScoredEvent` records: the store applies those atomically
+(see ``personalize.store.protocols.TrackingStore``), so the arithmetic here stays pure and testable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated
 
 import msgspec
-from msgspec import Meta
 
-from personalize.catalog.index import CatalogIndex, Item, ItemId, category_levels
-from personalize.clock import WireTime, check_time, epoch_ms
+from personalize.catalog.index import CatalogIndex
+from personalize.catalog.items import Item, category_levels
+from personalize.clock import epoch_ms
 from personalize.settings import Settings
+from personalize.tracking.types import Event
 
-SessionId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
-EventId = Annotated[str, Meta(min_length=1, max_length=100)]
-Placement = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
 FUTURE_SLACK_MS = 5 * 60 * 1000
 RECENT_KINDS = frozenset({"product_view", "click", "add_to_cart"})
 """Events that put their item on the session's recent-items list (the input of session-based recommendations)."""
-
-
-class _Event(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
-    event_id: EventId | None = None
-    ts: WireTime | None = None
-
-    def __post_init__(self) -> None:
-        check_time(self.ts, "ts")
-
-
-class ProductView(_Event, tag="product_view"):
-    """The visitor looked at a product page."""
-
-    item_id: ItemId
-    placement: Placement | None = None
-
-
-class Click(_Event, tag="click"):
-    """The visitor clicked an item, typically a rendered recommendation (``placement`` names the row)."""
-
-    item_id: ItemId
-    placement: Placement | None = None
-
-
-class AddToCart(_Event, tag="add_to_cart"):
-    """An item went into the cart."""
-
-    item_id: ItemId
-    quantity: Annotated[int, Meta(ge=1, le=1000)] = 1
-
-
-class RemoveFromCart(_Event, tag="remove_from_cart"):
-    """An item left the cart."""
-
-    item_id: ItemId
-    quantity: Annotated[int, Meta(ge=1, le=1000)] = 1
-
-
-class Search(_Event, tag="search"):
-    """A site search."""
-
-    query: Annotated[str, Meta(min_length=1, max_length=200)]
-
-
-class Unsubscribe(_Event, tag="unsubscribe"):
-    """The visitor unsubscribed from marketing messages."""
-
-
-Event = ProductView | Click | AddToCart | RemoveFromCart | Search | Unsubscribe
-MAX_BATCH = 5000
-
-
-class EventBatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Body of ``POST /v1/events``."""
-
-    session_id: SessionId
-    events: Annotated[list[Event], Meta(min_length=1, max_length=MAX_BATCH)]
-    customer_token: Annotated[str, Meta(max_length=512)] | None = None
-
-
-class TrackResult(msgspec.Struct):
-    """Response of ``POST /v1/events`` (202): what was counted."""
-
-    accepted: int
-    duplicates: int
-    unknown_items: int
 
 
 class ScoredEvent(msgspec.Struct, frozen=True, array_like=True):

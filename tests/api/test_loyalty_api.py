@@ -192,7 +192,7 @@ def test_browser_events_move_engagement_up_to_the_daily_cap_but_never_points(sho
 
 
 def test_a_signed_cart_left_alone_lowers_engagement_once(shop: TestClient[Any]) -> None:
-    from personalize.loyalty.orders import count_abandoned_carts
+    from personalize.loyalty.engagement import count_abandoned_carts
 
     body = {
         "session_id": "s-jo",

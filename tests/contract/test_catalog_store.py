@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from personalize.catalog.index import Item
+from personalize.catalog.items import Item
 from personalize.store.protocols import Store
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from personalize.catalog.index import CatalogIndex, Item
-from personalize.tracking.scoring import AddToCart, Event, ProductView, Search, event_ts, score_events
+from personalize.catalog.index import CatalogIndex
+from personalize.catalog.items import Item
+from personalize.tracking.scoring import event_ts, score_events
+from personalize.tracking.types import AddToCart, Event, ProductView, Search
 from tests.conftest import make_settings
 
 NOW = 1_800_000_000_000

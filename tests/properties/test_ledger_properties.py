@@ -55,19 +55,11 @@ from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 from loyalty_nudges.ledger import DAY_MS, Ledger, StoredOrder
-from loyalty_nudges.program import LoyaltyProgram
-from personalize.errors import ApiError
-from personalize.loyalty.orders import (
-    LoyaltyState,
-    OrderIn,
-    OrderLineIn,
-    OrderResult,
-    RefundIn,
-    RefundResult,
-    complete_order,
-    refund_order,
-    state_of,
-)
+from loyalty_nudges.program import LoyaltyError, LoyaltyProgram
+from personalize.errors import ServiceError, status_of
+from personalize.loyalty.orders import complete_order, refund_order
+from personalize.loyalty.standing import loyalty_state, standing_for
+from personalize.loyalty.types import LoyaltyState, OrderIn, OrderLineIn, OrderResult, RefundIn, RefundResult
 from personalize.runtime import Runtime
 from personalize.store import open_store, tracking_config
 from personalize.store.protocols import Decide, LedgerChange, LedgerStore, Store
@@ -122,7 +114,7 @@ class Script:
 
 
 class Refusal(msgspec.Struct, frozen=True):
-    """An ``ApiError`` as the client sees it."""
+    """A refused delivery as the client sees it."""
 
     status: int
     code: str
@@ -216,7 +208,7 @@ class RecordingLedger:
 
         try:
             change = await self.inner.transact(customer_id, order_id, noted)
-        except ApiError:
+        except (ServiceError, LoyaltyError):
             self._note(customer_id, reads, None)
             raise
         self._note(customer_id, reads, change.ledger)
@@ -248,8 +240,10 @@ async def apply(runtime: Runtime, op: Op) -> Outcome:
         if isinstance(op, OrderIn):
             return await complete_order(runtime, op, NOW_MS)
         return await refund_order(runtime, op.order_id, op.refund, NOW_MS)
-    except ApiError as exc:
-        return Refusal(exc.status, exc.code, exc.message)
+    except ServiceError as exc:
+        return Refusal(status_of(exc), exc.code, exc.message)
+    except LoyaltyError as exc:  # a refund larger than what remains
+        return Refusal(status_of(exc), "refund_too_large", str(exc))
 
 
 async def until_present(runtime: Runtime, op: Op) -> tuple[Outcome, int]:
@@ -381,7 +375,7 @@ async def snapshot(runtime: Runtime, script: Script) -> Snapshot:
         ledgers=ledgers,
         orders={order_id: await store.order(order_id) for order_id in order_ids},
         totals=await store.totals(),
-        loyalty=[state_of(runtime, ledger, NOW_MS) for ledger in ledgers],
+        loyalty=[loyalty_state(standing_for(runtime.settings, ledger, NOW_MS), "USD") for ledger in ledgers],
     )
 
 

@@ -1,0 +1,86 @@
+"""A customer's loyalty standing at one moment, computed once from the ledger and read by everything that shows it.
+
+A page view computes it once (``personalize.pages.view``) and hands it to the customer summary, the banners (tier,
+``{remaining}``) and the cart nudge; the loyalty routes turn it into :class:`~personalize.loyalty.types.LoyaltyState`.
+The rules are ``loyalty_nudges.ledger``'s: qualifying spend in the program's window, the one next-tier rule.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+
+from loyalty_nudges import ledger as rules
+from loyalty_nudges.ledger import Ledger
+from loyalty_nudges.program import LoyaltyProgram, Tier
+from personalize import money
+from personalize.loyalty.types import Expiry, LoyaltyState
+from personalize.settings import Settings
+
+
+class Standing(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a customer stands: tier, qualifying spend in the window, the next tier and what it still takes
+    (without any cart), points, and the RFM segment. Money in minor units."""
+
+    ledger: Ledger
+    tier: Tier | None
+    qualifying_minor: int
+    next_tier: Tier | None
+    remaining_minor: int | None
+    points: int
+    pending_points: int
+    next_expiry: tuple[int, int] | None
+    segment: str | None
+
+    @property
+    def customer_id(self) -> str:
+        return self.ledger.customer_id
+
+    @property
+    def discount_pct(self) -> float:
+        """The member discount of the tier (0 without one)."""
+        return self.tier.discount_pct if self.tier else 0.0
+
+
+def standing_of(ledger: Ledger, program: LoyaltyProgram, exponent: int, now_ms: int, segment: str | None) -> Standing:
+    """The standing of ``ledger`` at ``now_ms``."""
+    qualifying = rules.qualifying_spend(ledger, program, now_ms)
+    above = rules.next_tier(program, ledger.tier)
+    spendable, pending = rules.points_balance(ledger, now_ms)
+    return Standing(
+        ledger=ledger,
+        tier=program.tier_named(ledger.tier),
+        qualifying_minor=qualifying,
+        next_tier=above,
+        remaining_minor=rules.missing_for(above, qualifying, program, exponent) if above else None,
+        points=spendable,
+        pending_points=pending,
+        next_expiry=rules.next_expiry(ledger, now_ms),
+        segment=segment,
+    )
+
+
+def standing_for(settings: Settings, ledger: Ledger, now_ms: int, segment: str | None = None) -> Standing:
+    """:func:`standing_of` with the settings' program and currency."""
+    return standing_of(ledger, settings.loyalty, settings.currency_exponent, now_ms, segment)
+
+
+def loyalty_state(standing: Standing, currency: str) -> LoyaltyState:
+    """The loyalty state the API shows for a standing."""
+    ledger, expiry = standing.ledger, standing.next_expiry
+    return LoyaltyState(
+        customer_id=ledger.customer_id,
+        tier=ledger.tier,
+        discount_pct=standing.discount_pct,
+        qualifying_spend=money.to_major(standing.qualifying_minor, currency),
+        lifetime_spend=money.to_major(ledger.lifetime_minor, currency),
+        points=standing.points,
+        pending_points=standing.pending_points,
+        engagement_score=round(ledger.engagement, 3),
+        next_tier=standing.next_tier.name if standing.next_tier else None,
+        remaining=money.to_major(standing.remaining_minor, currency) if standing.remaining_minor is not None else None,
+        next_expiry=Expiry(expiry[0], datetime.fromtimestamp(expiry[1] / 1000, tz=UTC)) if expiry else None,
+        segment=standing.segment,
+        orders=len(ledger.history),
+    )

@@ -1,0 +1,156 @@
+"""The page view: one call records what the page shows and chooses everything on it.
+
+In order: the cart is valued (an amount the currency cannot hold is refused before anything is written); the view's
+tracking write and the page's reads go to the store in one call (one round trip on Redis); the visitor's scores
+are decayed and merged; a signed customer's standing is computed once; the cart nudge picks its gap-fillers
+first, so the placements leave them out; then banners and placements. When the store cannot be reached the page is
+still answered, with non-personal content (trending held in the process) and no customer.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import msgspec
+
+from loyalty_nudges.ledger import Ledger
+from personalize import money
+from personalize.loyalty.standing import Standing, standing_for
+from personalize.pages.banners import banners_for
+from personalize.pages.compose import compose
+from personalize.pages.context import PageContext
+from personalize.pages.nudges import cart_minor, next_tier_nudge
+from personalize.pages.placements import placements_for
+from personalize.pages.types import CustomerSummary, PageRequest, PageResponse
+from personalize.runtime import Runtime
+from personalize.store.protocols import PageReads, RawProfile, StoreFull, StoreUnavailable
+from personalize.tracking.landing import landing_source
+from personalize.tracking.profiles import merged_scores
+from personalize.tracking.scoring import TrackingWrite, score_events
+from personalize.tracking.types import ProductView
+
+
+class Visit(msgspec.Struct, frozen=True):
+    """What the HTTP request adds to the body: the host it was sent to, the CDN's country header."""
+
+    host: str | None
+    country_header: str | None
+
+
+def new_session_id() -> str:
+    """A fresh, unguessable session id."""
+    return "s-" + secrets.token_urlsafe(16)
+
+
+async def view_page(runtime: Runtime, request: PageRequest, visit: Visit, now: int) -> PageResponse:
+    """Record the page view and answer what the page shows (see the module docstring)."""
+    settings = runtime.settings
+    cart = cart_minor(request.page.cart, runtime.catalog, settings.currency)
+    session_id = request.session_id or new_session_id()
+    customer_id = runtime.customer_from(request.customer_token) if request.consent else None
+    source = _source(runtime, request, visit)
+    reads = await _read_and_record(runtime, request, session_id, customer_id, now, source)
+    if reads is None:
+        reads, customer_id = PageReads(RawProfile(None, None, None, landing_source=source)), None
+    standing = _standing(runtime, customer_id, reads, now) if customer_id else None
+    ctx = page_context(runtime, request, now, reads, customer_id, standing, cart)
+    nudges = next_tier_nudge(ctx, settings.loyalty, settings.currency_exponent) if request.page.type == "cart" else []
+    ctx.blocked.update(item.item_id for nudge in nudges for item in nudge.items)
+    exposures = runtime.metrics.banner_exposures
+    shown = banners_for(ctx, runtime.banners.compiled, visit.country_header, lambda b, a: exposures.labels(b, a).inc())
+    return PageResponse(
+        session_id=session_id,
+        customer=_summary(standing, settings.currency) if standing else None,
+        banners=shown,
+        recommendations=await compose(ctx, placements_for(request), request.limit, runtime.placements),
+        nudges=nudges,
+    )
+
+
+def page_context(
+    runtime: Runtime,
+    request: PageRequest,
+    now: int,
+    reads: PageReads,
+    customer_id: str | None = None,
+    standing: Standing | None = None,
+    cart: int = 0,
+) -> PageContext:
+    """The page's context from what the store returned (the visitor's scores decayed to ``now``)."""
+    settings, profile = runtime.settings, reads.profile
+    return PageContext(
+        request=request,
+        now=now,
+        catalog=runtime.catalog,
+        models=runtime.models,
+        trending=runtime.trending,
+        settings=settings.recommendations,
+        currency=settings.currency,
+        customer_id=customer_id or profile.customer_id,
+        scores=merged_scores(profile, runtime.decay, settings.tracking.customer_profile_weight, now),
+        recent=profile.recent,
+        landing_source=profile.landing_source,
+        standing=standing,
+        coupons=reads.coupons,
+        cart_minor=cart,
+    )
+
+
+async def _read_and_record(
+    runtime: Runtime, request: PageRequest, session_id: str, customer_id: str | None, now: int, source: str | None
+) -> PageReads | None:
+    """The view's write (if the page records anything) and the page's reads, in one store call (one round trip
+    on Redis); ``None`` when the store is down."""
+    if not request.consent:
+        return PageReads(RawProfile(None, None, None, landing_source=source))
+    if runtime.store_down():
+        runtime.metrics.degraded_pages.inc()
+        return None
+    write = _write(runtime, request, session_id, customer_id, now, source)
+    try:
+        try:
+            return await runtime.store.page_view(session_id, write, customer_id)
+        except StoreFull:
+            # the store answers but takes no writes (out of memory): the page goes unrecorded, not unread
+            if write is None:
+                raise
+            runtime.metrics.unrecorded_pages.inc()
+            return await runtime.store.page_view(session_id, None, customer_id)
+    except StoreUnavailable as exc:
+        runtime.store_failed(exc)
+        runtime.metrics.degraded_pages.inc()
+        return None
+
+
+def _source(runtime: Runtime, request: PageRequest, visit: Visit) -> str | None:
+    context = request.context
+    own = {*runtime.settings.site_hosts, visit.host or ""}
+    return landing_source(context.utm_source, context.referrer, context.landing_url, own)
+
+
+def _write(
+    runtime: Runtime, request: PageRequest, session_id: str, customer_id: str | None, now: int, source: str | None
+) -> TrackingWrite | None:
+    """What the page view records: a product view, the customer link, the landing source (or nothing)."""
+    page = request.page
+    events = [ProductView(item_id=page.item_id)] if page.type == "product" and page.item_id else []
+    if not events and not customer_id and not source:
+        return None
+    scored, _ = score_events(events, runtime.catalog, runtime.settings, now)
+    return TrackingWrite(session_id, customer_id, now, tuple(scored), source)
+
+
+def _standing(runtime: Runtime, customer_id: str, reads: PageReads, now: int) -> Standing:
+    segment = reads.segment.segment if reads.segment else None
+    return standing_for(runtime.settings, reads.ledger or Ledger(customer_id=customer_id), now, segment)
+
+
+def _summary(standing: Standing, currency: str) -> CustomerSummary:
+    return CustomerSummary(
+        id=standing.customer_id,
+        tier=standing.ledger.tier,
+        discount_pct=standing.discount_pct,
+        points=standing.points,
+        qualifying_spend=money.to_major(standing.qualifying_minor, currency),
+        segment=standing.segment,
+    )
