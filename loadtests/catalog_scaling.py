@@ -41,7 +41,7 @@ PAGES = {
 
 async def build(models_dir: Path, extra_items: int) -> Runtime:
     """A runtime with the demo store, ``extra_items`` synthetic items and the trained models."""
-    runtime = Runtime(load_settings({"PZ_MODELS_DIR": str(models_dir), "PZ_DEMO": "true"}, config_path=""))
+    runtime = Runtime.open(load_settings({"PZ_MODELS_DIR": str(models_dir), "PZ_DEMO": "true"}, config_path=""))
     await load_demo(runtime)
     demo_items = list(runtime.catalog.items.values())
     synthetic = [_copy(demo_items[n % len(demo_items)], n) for n in range(extra_items)]

@@ -31,7 +31,7 @@ from personalize.api.snippet import snippet, snippet_stub
 from personalize.demo.loader import load_demo_if_empty, train_demo_if_untrained
 from personalize.errors import EXCEPTION_HANDLERS
 from personalize.loyalty.jobs import segment_periodically
-from personalize.observability import RequestObserver
+from personalize.observability import Metrics, RequestObserver
 from personalize.openapi import ClosedStructs
 from personalize.runtime import Runtime
 from personalize.settings import Settings
@@ -49,9 +49,9 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
 
     Args:
         settings: the validated settings tree.
-        store: an already open store (tests); by default the one ``settings.store_url`` names.
+        store: an already open store (tests); by default the lifespan opens the one ``settings.store_url`` names.
     """
-    runtime = Runtime(settings, store)
+    counters = Metrics()
     catalog = Router("/", route_handlers=[CatalogController], request_max_body_size=settings.max_catalog_body_bytes)
     cors = (
         CORSConfig(allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
@@ -78,11 +78,11 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
             snippet_stub,
             *demo,
         ],
-        state=State({"runtime": runtime}),
+        state=State({"settings": settings, "metrics": counters, "given_store": store}),
         request_class=ExactJsonRequest,
         lifespan=[_lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[DefineMiddleware(RequestObserver, metrics=runtime.metrics, log_requests=settings.access_log)],
+        middleware=[DefineMiddleware(RequestObserver, metrics=counters, log_requests=settings.access_log)],
         cors_config=cors,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -101,11 +101,15 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
 
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
-    runtime: Runtime = app.state.runtime
-    settings = runtime.settings
+    """Open the store in this event loop, prepare the process (demo, catalog index, models, banners, jobs), and
+    release it all at the end."""
+    settings: Settings = app.state.settings
+    given: Store | None = app.state.given_store
+    runtime = Runtime(settings, given, app.state.metrics) if given else Runtime.open(settings, app.state.metrics)
+    app.state.runtime = runtime
     if not await runtime.store.ping():
         raise StartupError(f"store {settings.store_url} is not reachable (PZ_STORE_URL)")
-    if settings.store_url.startswith("memory://"):
+    if not runtime.store.shared:
         log.warning("memory store: state lives in this one process and is lost when it stops")
     await load_demo_if_empty(runtime)
     await train_demo_if_untrained(runtime)

@@ -31,22 +31,28 @@ STORE_RETRY_SECONDS = 1.0
 class Runtime:
     """Per-process state, built by ``create_app`` and held in ``app.state.runtime``."""
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store, metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.decay = tracking_config(settings)
-        self.store = store or open_store(settings.store_url, self.decay)
+        self.store = store
         self.catalog = CatalogIndex((), 0)
         self._store_down_until = 0.0
         self.trending = TrendingCache(
             self.store.tracking, settings.trending, self.decay.trend_half_life_ms, store_down=self.store_down
         )
-        self.metrics = Metrics()
+        self.metrics = metrics or Metrics()
         self.identity_secret = settings.identity_secret or secrets.token_hex(32)
         self.models: ModelSet | None = None
         self.banners = BannerRules(settings)
         self.limits = BrowserLimits(settings.limits, settings.api_key)
         self.placements = PlacementCache(settings.trending.cache_seconds)
         self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    def open(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
+        """A runtime over the store ``settings.store_url`` names, opened now (call it in the event loop that will
+        use it: a server's lifespan, a command's ``asyncio.run``)."""
+        return cls(settings, open_store(settings.store_url, tracking_config(settings)), metrics)
 
     def customer_from(self, token: str | None) -> str | None:
         """The customer id of a valid signed token; anonymous (``None``) otherwise."""

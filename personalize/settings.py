@@ -22,6 +22,8 @@ from loyalty_nudges.program import LoyaltyProgram
 from loyalty_nudges.segments import DEFAULT_RULES, SegmentPolicy, SegmentRule, validate_rules
 from personalize import money
 
+STORE_SCHEMES = {"memory": False, "redis": True, "rediss": True}
+"""The kinds of store ``store_url`` may name, and whether each is shared by processes and hosts."""
 PositiveFloat = Annotated[float, Meta(gt=0)]
 Weight = Annotated[float, Meta(ge=-1000, le=1000)]
 
@@ -207,6 +209,11 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     limits: LimitSettings = msgspec.field(default_factory=LimitSettings)
 
     @property
+    def store_shared(self) -> bool:
+        """Whether ``store_url`` names a store every process shares (an open store says so too: ``Store.shared``)."""
+        return STORE_SCHEMES[self.store_url.partition("://")[0]]
+
+    @property
     def currency_exponent(self) -> int:
         """Minor-unit digits of the shop currency."""
         return money.exponent(self.currency)
@@ -218,9 +225,10 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
                 f"loyalty.currency {self.loyalty.currency!r} (PZ_LOYALTY__CURRENCY) differs from currency "
                 f"{self.currency!r} (PZ_CURRENCY): the loyalty program counts in the shop's currency"
             )
-        if not re.match(r"^(memory://|rediss?://)", self.store_url):
-            raise ValueError(f"store_url {self.store_url!r} must start with memory:// or redis://")
-        if self.workers > 1 and self.store_url.startswith("memory://"):
+        scheme, sep, _ = self.store_url.partition("://")
+        if not sep or scheme not in STORE_SCHEMES:
+            raise ValueError(f"store_url {self.store_url!r} must start with memory:// or redis:// (rediss:// for TLS)")
+        if self.workers > 1 and not self.store_shared:
             raise ValueError(f"workers {self.workers} needs a shared store: set PZ_STORE_URL=redis://…")
         if self.workers > 1 and not self.identity_secret:
             raise ValueError("workers > 1 needs PZ_IDENTITY_SECRET, or each worker would sign with its own key")

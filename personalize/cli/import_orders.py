@@ -69,7 +69,7 @@ async def _import(args: argparse.Namespace) -> ImportReport:
     if args.store:
         os.environ["PZ_STORE_URL"] = args.store
         settings = load_settings()
-    if settings.store_url.startswith("memory://"):
+    if not settings.store_shared:
         print(
             "personalize import-orders: a memory store would vanish with this command; pass --store "
             "redis://… or --server http://…",
@@ -78,7 +78,7 @@ async def _import(args: argparse.Namespace) -> ImportReport:
         raise SystemExit(2)
     from personalize.runtime import Runtime
 
-    runtime = Runtime(settings)
+    runtime = Runtime.open(settings)
     try:
         await runtime.refresh_catalog()
 

@@ -40,10 +40,10 @@ async def _segment(store_url: str | None, as_of_ms: int) -> dict[str, int]:
     from personalize.runtime import Runtime
 
     settings = load_settings({**os.environ, "PZ_STORE_URL": store_url} if store_url else None)
-    if settings.store_url.startswith("memory://"):
+    if not settings.store_shared:
         print("personalize segments: a memory store lives inside its server; pass --store redis://…", file=sys.stderr)
         raise SystemExit(2)
-    runtime = Runtime(settings)
+    runtime = Runtime.open(settings)
     try:
         return dict((await run_segmentation(runtime, as_of_ms)).counts)
     finally:

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     elif "PZ_DEMO" not in os.environ:
         # the demo by default only where it cannot reach a shared store: an empty production Redis never
         # receives the demo catalog unless asked (--demo)
-        os.environ["PZ_DEMO"] = "true" if load_settings().store_url.startswith("memory://") else "false"
+        os.environ["PZ_DEMO"] = "false" if load_settings().store_shared else "true"
     settings = load_settings()
     error = _cannot_listen(settings.host, settings.port) or asyncio.run(_prepare_store(settings))
     if error:
@@ -162,11 +162,11 @@ async def _prepare_store(settings: Settings) -> str | None:
     from personalize.demo.loader import load_demo_if_empty, train_demo_if_untrained
     from personalize.runtime import Runtime
 
-    runtime = Runtime(settings)
+    runtime = Runtime.open(settings)
     try:
         if not await runtime.store.ping():
             return f"store {settings.store_url} is not reachable (PZ_STORE_URL)"
-        if not settings.store_url.startswith("memory://"):
+        if runtime.store.shared:
             with _progress("loading demo store") as advance:
                 await load_demo_if_empty(runtime, advance)
         await train_demo_if_untrained(runtime, lambda message: print(f"personalize: {message}", file=sys.stderr))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from personalize.settings import Settings
+from personalize.settings import STORE_SCHEMES, Settings
 from personalize.store.protocols import Store, TrackingConfig
 
 
@@ -25,13 +25,16 @@ def tracking_config(settings: Settings) -> TrackingConfig:
 
 
 def open_store(url: str, config: TrackingConfig) -> Store:
-    """The backend named by the URL scheme: ``memory://`` or ``redis://`` / ``rediss://``."""
-    if url.startswith("memory://"):
+    """Open the backend a URL names: ``memory://``, or ``redis://`` / ``rediss://`` with a client (connection pool)
+    of this process, which the store closes with itself. Call it where the store will be used (a server's
+    lifespan, a command's event loop)."""
+    scheme = url.partition("://")[0]
+    if scheme not in STORE_SCHEMES:
+        raise ValueError(f"store URL {url!r}: the scheme must be one of {', '.join(f'{s}://' for s in STORE_SCHEMES)}")
+    if not STORE_SCHEMES[scheme]:
         from personalize.store.memory import MemoryStore
 
         return MemoryStore(config)
-    if url.startswith(("redis://", "rediss://")):
-        from personalize.store.redis import RedisStore
+    from personalize.store.redis import RedisStore, redis_client
 
-        return RedisStore(url, config)
-    raise ValueError(f"store URL {url!r}: the scheme must be memory:// or redis://")
+    return RedisStore(redis_client(url), config)

@@ -295,6 +295,9 @@ class PageReads(msgspec.Struct, frozen=True):
 class Store(Protocol):
     """One backend: its concerns plus lifecycle."""
 
+    shared: bool
+    """Whether other processes and hosts see the same state (Redis), or it lives in this process (memory)."""
+
     @property
     def catalog(self) -> CatalogStore:
         """Catalog items."""

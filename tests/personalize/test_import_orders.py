@@ -45,7 +45,7 @@ def orders_file(path: Path, n: int) -> Path:
 
 @pytest.mark.anyio
 async def test_import_counts_each_order_once_and_reports_bad_lines(tmp_path: Path) -> None:
-    runtime = Runtime(make_settings())
+    runtime = Runtime.open(make_settings())
 
     async def apply(order: OrderIn) -> bool:
         return not (await complete_order(runtime, order, now_ms())).duplicate

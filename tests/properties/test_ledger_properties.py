@@ -401,7 +401,8 @@ def check_invariants(script: Script, state: Snapshot) -> None:
 async def check_serialisable(script: Script, concurrent_url: str, serial_url: str) -> None:
     settings_ = make_settings(store_url=concurrent_url)
     recording = RecordingStore(open_store(concurrent_url, tracking_config(settings_)))
-    concurrent, sequential = Runtime(settings_, cast(Store, recording)), Runtime(make_settings(store_url=serial_url))
+    concurrent = Runtime(settings_, cast(Store, recording))
+    sequential = Runtime.open(make_settings(store_url=serial_url))
     try:
         outcomes = await deliver_concurrently(concurrent, script)
         seen = recording.ledger.seen
