@@ -1,18 +1,20 @@
 """Collaborative recommenders trained offline: ALS (``implicit``), EASE, and a popularity baseline.
 
-Each model's ``fit`` ends in :class:`TopLists`: every user's top-N unseen items and every item's top-N
-similar items, precomputed, so serving is an array lookup whose cost does not grow with the catalog.
+Each model's ``fit`` reduces it to :class:`TopLists` — every user's top-N unseen items and every item's top-N
+similar items, precomputed — so serving is an array lookup whose cost does not grow with the catalog. The models
+and the lists follow ``recommenders.base``: a query of items is answered from the items' neighbour lists.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from pathlib import Path
+from typing import Self
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from recommenders.base import Path, Query, as_items, empty
 from recommenders.interactions import Interactions
 
 IntArray = npt.NDArray[np.int32]
@@ -39,18 +41,37 @@ class TopLists:
         self.user_index = {str(u): row for row, u in enumerate(user_ids)}
         self.item_index = {str(i): col for col, i in enumerate(item_ids)}
 
-    def recommend(self, user_id: str, n: int, exclude: Collection[str] = ()) -> tuple[StrArray, FloatArray]:
-        """The user's top unseen items, best first; empty for a user the model never saw."""
-        row = self.user_index.get(user_id)
-        if row is None:
-            return _empty()
-        return self._pick(self.user_idx[row], self.user_score[row], n, exclude)
+    def recommend(self, query: Query, n: int, exclude: Collection[str] = ()) -> tuple[StrArray, FloatArray]:
+        """A user's top unseen items (``query`` a user id), or the items most similar to a session's or basket's
+        items in all (their neighbour scores added); best first, empty for what the model never saw."""
+        if isinstance(query, str):
+            row = self.user_index.get(query)
+            if row is None:
+                return empty()
+            return self._pick(self.user_idx[row], self.user_score[row], n, exclude)
+        return self._around(as_items(query), n, exclude)
+
+    def _around(self, items: list[str], n: int, exclude: Collection[str]) -> tuple[StrArray, FloatArray]:
+        banned = {*items, *exclude}
+        summed: dict[int, float] = {}
+        for col in (self.item_index[item] for item in items if item in self.item_index):
+            for neighbour, score in zip(self.item_idx[col].tolist(), self.item_score[col].tolist(), strict=True):
+                if neighbour >= 0:
+                    summed[neighbour] = summed.get(neighbour, 0.0) + score
+        ranked = sorted(
+            ((col, score) for col, score in summed.items() if str(self.item_ids[col]) not in banned),
+            key=lambda pair: -pair[1],
+        )[:n]
+        if not ranked:
+            return empty()
+        cols = np.asarray([col for col, _ in ranked], dtype=np.int32)
+        return self.item_ids[cols], np.asarray([score for _, score in ranked], dtype=np.float32)
 
     def similar_items(self, item_id: str, n: int, exclude: Collection[str] = ()) -> tuple[StrArray, FloatArray]:
         """Items most similar to ``item_id`` (never itself), best first; empty for an unknown item."""
         col = self.item_index.get(item_id)
         if col is None:
-            return _empty()
+            return empty()
         return self._pick(self.item_idx[col], self.item_score[col], n, (*exclude, item_id))
 
     def _pick(self, idx: IntArray, score: FloatArray, n: int, exclude: Collection[str]) -> tuple[StrArray, FloatArray]:
@@ -72,14 +93,40 @@ class TopLists:
         )
 
     @classmethod
-    def load(cls, path: Path) -> TopLists:
+    def load(cls, path: Path) -> Self:
         """Read what :meth:`save` wrote."""
         with np.load(path, allow_pickle=False) as f:
             return cls(f["user_ids"], f["item_ids"], (f["user_idx"], f["user_score"]), (f["item_idx"], f["item_score"]))
 
 
-def _empty() -> tuple[StrArray, FloatArray]:
-    return np.asarray([], dtype=np.str_), np.asarray([], dtype=np.float32)
+class _Fitted:
+    """A model that answers from the top lists its ``fit`` left (``lists``); saved and loaded as those lists."""
+
+    lists: TopLists | None = None
+
+    def _fitted(self) -> TopLists:
+        if self.lists is None:
+            raise ValueError(f"{type(self).__name__} is not fitted yet: call fit first")
+        return self.lists
+
+    def recommend(self, query: Query, n: int, exclude: Collection[str] = ()) -> tuple[StrArray, FloatArray]:
+        """See :meth:`TopLists.recommend`."""
+        return self._fitted().recommend(query, n, exclude)
+
+    def similar_items(self, item_id: str, n: int, exclude: Collection[str] = ()) -> tuple[StrArray, FloatArray]:
+        """See :meth:`TopLists.similar_items`."""
+        return self._fitted().similar_items(item_id, n, exclude)
+
+    def save(self, path: Path) -> None:
+        """The top lists, as :meth:`TopLists.save` writes them."""
+        self._fitted().save(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        """A model (default parameters) answering from the lists at ``path``."""
+        model = cls()
+        model.lists = TopLists.load(path)
+        return model
 
 
 def top_k_rows(
@@ -114,7 +161,7 @@ def _batched(
     return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
 
 
-class ALSRecommender:
+class ALSRecommender(_Fitted):
     """Implicit-feedback matrix factorisation (``implicit``'s ALS), fitted then reduced to top lists."""
 
     def __init__(
@@ -129,8 +176,8 @@ class ALSRecommender:
         self.params = {"factors": factors, "regularization": regularization, "alpha": alpha, "iterations": iterations}
         self.random_state, self.top_n = random_state, top_n
 
-    def fit(self, interactions: Interactions, show_progress: bool = False) -> TopLists:
-        """Train on the interactions and precompute user and item top lists."""
+    def fit(self, interactions: Interactions, show_progress: bool = False) -> Self:
+        """Train on the interactions and precompute user and item top lists; returns the model."""
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
 
@@ -140,10 +187,13 @@ class ALSRecommender:
             model.fit(interactions.matrix, show_progress=show_progress)
         users, items = np.asarray(model.user_factors), np.asarray(model.item_factors)
         unit = items / np.maximum(np.linalg.norm(items, axis=1, keepdims=True), 1e-9)
-        return _lists(interactions, self.top_n, lambda a, b: users[a:b] @ items.T, lambda a, b: unit[a:b] @ unit.T)
+        self.lists = _lists(
+            interactions, self.top_n, lambda a, b: users[a:b] @ items.T, lambda a, b: unit[a:b] @ unit.T
+        )
+        return self
 
 
-class EASERecommender:
+class EASERecommender(_Fitted):
     """EASE (Steck 2019): a closed-form item-item model, ``B = I − P·diag(1/diag(P))``, ``P = (XᵀX + λI)⁻¹``.
 
     Dense in items × items, so only for catalogs up to ``max_items`` (tens of thousands)."""
@@ -151,8 +201,8 @@ class EASERecommender:
     def __init__(self, l2: float = 200.0, top_n: int = 50, max_items: int = 20_000) -> None:
         self.l2, self.top_n, self.max_items = l2, top_n, max_items
 
-    def fit(self, interactions: Interactions) -> TopLists:
-        """Solve for ``B`` and precompute user and item top lists."""
+    def fit(self, interactions: Interactions) -> Self:
+        """Solve for ``B`` and precompute user and item top lists; returns the model."""
         n_items = interactions.shape[1]
         if n_items > self.max_items:
             raise ValueError(f"EASE needs a dense {n_items}² matrix; the limit is max_items={self.max_items}")
@@ -163,24 +213,26 @@ class EASERecommender:
         b = -p / np.diag(p)
         b[np.diag_indices(n_items)] = 0.0
         weights = b.astype(np.float32)
-        return _lists(
+        self.lists = _lists(
             interactions,
             self.top_n,
             lambda lo, hi: np.asarray(x[lo:hi] @ weights, dtype=np.float32),
             lambda lo, hi: weights.T[lo:hi],
         )
+        return self
 
 
-class PopularityRecommender:
+class PopularityRecommender(_Fitted):
     """The baseline: items by how many users interacted with them, same list for everyone."""
 
     def __init__(self, top_n: int = 50) -> None:
         self.top_n = top_n
 
-    def fit(self, interactions: Interactions) -> TopLists:
-        """Count distinct users per item and precompute each user's top unseen popular items."""
+    def fit(self, interactions: Interactions) -> Self:
+        """Count distinct users per item and precompute each user's top unseen popular items; returns the model."""
         counts = np.asarray((interactions.matrix > 0).sum(axis=0), dtype=np.float32).ravel()
-        return _lists(interactions, self.top_n, lambda a, b: np.broadcast_to(counts, (b - a, len(counts))), None)
+        self.lists = _lists(interactions, self.top_n, lambda a, b: np.broadcast_to(counts, (b - a, len(counts))), None)
+        return self
 
 
 def _lists(interactions: Interactions, k: int, user_scores: ScoreRows, item_scores: ScoreRows | None) -> TopLists:

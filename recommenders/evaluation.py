@@ -21,8 +21,18 @@ from typing import Literal
 
 import msgspec
 
+from recommenders.base import Recommender
+
 Split = Literal["user-random", "temporal"]
 Recommend = Callable[[str, int, set[str]], Sequence[str]]
+"""``(user, k, seen) -> item ids``: what :func:`evaluate` asks of a model."""
+
+
+def recommend_with(model: Recommender) -> Recommend:
+    """A model's user recommendations as :func:`evaluate` asks for them."""
+    return lambda user, k, seen: [str(item) for item in model.recommend(user, k, seen)[0]]
+
+
 """``(user, k, training items) -> up to k item ids, best first``."""
 
 

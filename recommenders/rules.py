@@ -21,10 +21,13 @@ import os
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from fractions import Fraction
 from itertools import combinations
+from typing import Self
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
+
+from recommenders.base import Ids, Query, Scores, as_items
 
 RECENT_ITEMS = 12
 """Distinct items, counted back from the most recent, that ``recommend`` looks at (bounds its cost)."""
@@ -32,8 +35,7 @@ RECENT_ITEMS = 12
 FORMAT_VERSION = 1
 """Version of the ``.npz`` layout written by :meth:`AssociationRules.save`."""
 
-Ids = npt.NDArray[np.str_]
-Scores = npt.NDArray[np.float32]
+
 Itemset = tuple[int, ...]
 
 
@@ -254,7 +256,7 @@ class AssociationRules:
         """Rules kept for serving."""
         return len(self._table.consequents)
 
-    def fit(self, baskets: Iterable[Iterable[str]]) -> AssociationRules:
+    def fit(self, baskets: Iterable[Iterable[str]]) -> Self:
         """Mine the rules of length 2 to ``max_antecedent + 1`` and index the best ones per antecedent.
 
         Args:
@@ -277,17 +279,19 @@ class AssociationRules:
         self._install(_table_from(kept))
         return self
 
-    def recommend(self, items: Sequence[str], n: int, exclude: Collection[str] = ()) -> tuple[Ids, Scores]:
-        """Consequents of the rules whose antecedent lies within the last distinct ``items``, by best lift.
+    def recommend(self, query: Query, n: int, exclude: Collection[str] = ()) -> tuple[Ids, Scores]:
+        """Consequents of the rules whose antecedent lies within the last distinct items, by best lift.
 
         Args:
-            items: the cart or session, oldest first; only the last :data:`RECENT_ITEMS` distinct ones fire rules.
+            query: the cart or session, oldest first (or one item id); only the last :data:`RECENT_ITEMS`
+                distinct ones fire rules.
             n: most items to return.
             exclude: ids never to return (besides ``items`` themselves).
 
         Returns:
             ``(ids, scores)``: item ids and their best lift (float32), highest first; ties by id.
         """
+        items = as_items(query)
         known = sorted(self._index[item] for item in _last_distinct(items, RECENT_ITEMS) if item in self._index)
         hits = [
             self._rules[key]
@@ -304,6 +308,10 @@ class AssociationRules:
         order = np.lexsort((consequents, -lifts))[:n]
         return self._table.item_ids[consequents[order]], lifts[order]
 
+    def similar_items(self, item: str, n: int, exclude: Collection[str] = ()) -> tuple[Ids, Scores]:
+        """The consequents of the rules ``item`` fires alone (never the item itself)."""
+        return self.recommend([item], n, exclude)
+
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to ``path`` as one compressed ``.npz`` (no pickled objects; the name is kept as given)."""
         table = self._table
@@ -317,7 +325,7 @@ class AssociationRules:
             )
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> AssociationRules:
+    def load(cls, path: str | os.PathLike[str]) -> Self:
         """Read a model written by :meth:`save`.
 
         Raises:

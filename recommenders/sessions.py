@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
 
-Ids = npt.NDArray[np.str_]
-Scores = npt.NDArray[np.float32]
+from recommenders.base import Ids, Query, Scores, as_items
+
 Similar = Callable[[str, int], tuple[npt.NDArray[Any], npt.NDArray[Any]]]
 """An item-item similarity lookup: ``(item, n) -> (ids, scores)``, highest first."""
 Arrays = dict[str, npt.NDArray[Any]]
@@ -149,25 +149,31 @@ class _RuleModel:
         self.table = NeighbourTable.from_counts(self._count(sessions), self.prune)
         return self
 
-    def similar_items(self, item: str, n: int) -> tuple[Ids, Scores]:
+    def similar_items(self, item: str, n: int, exclude: Collection[str] = ()) -> tuple[Ids, Scores]:
         """The ``n`` strongest neighbours of ``item``, divided by the strongest (max 1); empty when unknown."""
-        ids, weights = self.table.row(item, n)
+        ids, weights = self.table.row(item, n + len(exclude))
         if not len(ids):
             return ids, _EMPTY_SCORES
-        return ids, (weights / weights[0]).astype(np.float32)  # rows are sorted: the first is the max
+        scores = (weights / weights[0]).astype(np.float32)  # rows are sorted: the first is the max
+        if exclude:
+            keep = np.array([i not in exclude and i != item for i in ids.tolist()], dtype=bool)
+            ids, scores = ids[keep], scores[keep]
+        return ids[:n], scores[:n]
 
-    def recommend(self, session_items: Sequence[str], n: int, exclude: Iterable[str] = ()) -> tuple[Ids, Scores]:
+    def recommend(self, query: Query, n: int, exclude: Collection[str] = ()) -> tuple[Ids, Scores]:
         """Next-item list for a session, scored from its last item as session-rec does.
 
         Args:
-            session_items: the session's item ids, oldest first.
+            query: the session's item ids, oldest first (or one item id).
             n: how many to return at most.
-            exclude: ids to leave out (the session's own items are kept unless listed here).
+            exclude: ids to leave out (the session's own items are kept unless listed here, as session-rec's
+                published lists keep them).
 
         Returns:
             ``(ids, scores)`` highest first, scores divided by the last item's strongest rule, so the
             first is 1.0 unless excluded. Empty for an empty session or an item never seen in training.
         """
+        session_items = as_items(query)
         if not session_items or n <= 0:
             return _EMPTY_IDS, _EMPTY_SCORES
         banned = set(exclude)
@@ -302,11 +308,11 @@ class SessionRecommender:
         self.sr.fit(training)
         return self
 
-    def recommend(self, session_items: Sequence[str], n: int, exclude: Iterable[str] = ()) -> tuple[Ids, Scores]:
+    def recommend(self, query: Query, n: int, exclude: Collection[str] = ()) -> tuple[Ids, Scores]:
         """Next-item list for a session from its last few distinct items.
 
         Args:
-            session_items: the session's item ids, oldest first.
+            query: the session's item ids, oldest first (or one item id).
             n: how many to return at most.
             exclude: more ids to leave out besides the session's own items.
 
@@ -314,6 +320,7 @@ class SessionRecommender:
             ``(ids, scores)`` highest first; a score is the weighted sum of the components' normalised
             scores, so at most the sum of the weights. Empty when no component knows the recent items.
         """
+        session_items = as_items(query)
         if n <= 0:
             return _EMPTY_IDS, _EMPTY_SCORES
         banned = set(session_items).union(exclude)
@@ -326,6 +333,10 @@ class SessionRecommender:
                 blended[item] = blended.get(item, 0.0) + weight * score / peak
         ranked = sorted(blended.items(), key=lambda pair: -pair[1])[:n]
         return np.array([item for item, _ in ranked], dtype=np.str_), np.array([s for _, s in ranked], dtype=np.float32)
+
+    def similar_items(self, item: str, n: int, exclude: Collection[str] = ()) -> tuple[Ids, Scores]:
+        """The blend's answer for a session of the one item (never the item itself)."""
+        return self.recommend([item], n, exclude)
 
     def _components(self) -> list[tuple[float, Similar]]:
         lookups: list[Similar | None] = [self.ar.similar_items, self.sr.similar_items, self.similar]

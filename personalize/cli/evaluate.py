@@ -11,8 +11,8 @@ from typing import Any
 import msgspec
 
 from personalize.cli.train import read_interactions_csv
-from recommenders.collaborative import ALSRecommender, EASERecommender, PopularityRecommender, TopLists
-from recommenders.evaluation import Metrics, Recommend, Row, evaluate, format_table, split
+from recommenders.collaborative import ALSRecommender, EASERecommender, PopularityRecommender
+from recommenders.evaluation import Metrics, Recommend, Row, evaluate, format_table, recommend_with, split
 from recommenders.interactions import Interactions
 from recommenders.sessions import SessionRecommender
 
@@ -80,14 +80,10 @@ def _recommenders(train: list[Row], args: argparse.Namespace) -> list[tuple[str,
     found: list[tuple[str, Recommend]] = []
     for name, model in models:
         _say(args, f"fitting {name}")
-        found.append((name, _from_lists(model.fit(interactions))))
+        found.append((name, recommend_with(model.fit(interactions))))
     _say(args, "fitting the session recommender (AR + SR over each user's history)")
     found.append(("session", _from_sessions(train)))
     return found
-
-
-def _from_lists(lists: TopLists) -> Recommend:
-    return lambda user, k, seen: [str(i) for i in lists.recommend(user, k, seen)[0]]
 
 
 def _from_sessions(train: list[Row]) -> Recommend:

@@ -20,8 +20,8 @@ import msgspec
 from personalize.clock import epoch_ms
 from personalize.store.protocols import Interaction
 from personalize.tracking.scoring import RECENT_KINDS
-from recommenders.collaborative import ALSRecommender, EASERecommender, TopLists
-from recommenders.evaluation import Row, evaluate, split
+from recommenders.collaborative import ALSRecommender, EASERecommender
+from recommenders.evaluation import Row, evaluate, recommend_with, split
 from recommenders.interactions import CONFIDENCE, Interactions
 from recommenders.rules import AssociationRules
 from recommenders.sessions import SessionRecommender
@@ -128,8 +128,7 @@ def choose_collaborative(rows: list[Row], seed: int = 42, k: int = 10) -> tuple[
     interactions = Interactions.from_weighted((r.user, r.item, r.weight) for r in train)
     scores: dict[str, float] = {}
     for name, model in _collaborative_models(interactions.shape[1]).items():
-        lists = model.fit(interactions)
-        scores[name] = evaluate(name, _recommend_with(lists), train, test, k).ndcg
+        scores[name] = evaluate(name, recommend_with(model.fit(interactions)), train, test, k).ndcg
     return max(scores, key=lambda name: scores[name]), scores
 
 
@@ -138,10 +137,6 @@ def _collaborative_models(n_items: int) -> dict[str, ALSRecommender | EASERecomm
     if n_items <= EASERecommender().max_items:
         models["ease"] = EASERecommender()
     return models
-
-
-def _recommend_with(lists: TopLists) -> Callable[[str, int, set[str]], list[str]]:
-    return lambda user, k, seen: [str(i) for i in lists.recommend(user, k, seen)[0]]
 
 
 def train(
