@@ -27,7 +27,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from recommenders.base import Ids, Query, Scores, as_items
+from recommenders.base import Ids, Query, Scores, as_items, empty
 
 RECENT_ITEMS = 12
 """Distinct items, counted back from the most recent, that ``recommend`` looks at (bounds its cost)."""
@@ -300,7 +300,7 @@ class AssociationRules:
             if key in self._rules
         ]
         if not hits or n <= 0:
-            return _empty()
+            return empty()
         consequents, lifts = _best_per_consequent(hits)
         dropped = [self._index[item] for item in {*items, *exclude} if item in self._index]
         keep = ~np.isin(consequents, dropped)
@@ -395,7 +395,3 @@ def _best_per_consequent(hits: list[tuple[npt.NDArray[np.int32], Scores]]) -> tu
     order = np.lexsort((-lifts, consequents))
     unique, first = np.unique(consequents[order], return_index=True)
     return unique, lifts[order][first]
-
-
-def _empty() -> tuple[Ids, Scores]:
-    return np.array([], dtype=np.str_), np.array([], dtype=np.float32)
