@@ -245,9 +245,8 @@ def _answers_redis(port: int) -> bool:
     return False
 
 
-@contextlib.contextmanager
-def _server(url: str, models: Path, work: Path, workers: int) -> Iterator[_Target]:
-    port = _free_port()
+def _server_env(url: str, models: Path) -> dict[str, str]:
+    """The environment of a measured server: the bench's keys, no jobs, no per-address limit."""
     env = {
         **os.environ,
         "PZ_STORE_URL": url,
@@ -259,6 +258,13 @@ def _server(url: str, models: Path, work: Path, workers: int) -> Iterator[_Targe
         "PZ_LIMITS__IP_PER_SECOND": "0",
     }
     env.pop("PZ_CONFIG", None)
+    return env
+
+
+@contextlib.contextmanager
+def _server(url: str, models: Path, work: Path, workers: int) -> Iterator[_Target]:
+    port = _free_port()
+    env = _server_env(url, models)
     command = [_personalize(), "serve", "--port", str(port), "--workers", str(workers), "--demo"]
     with (work / f"server-{port}.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

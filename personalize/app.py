@@ -22,7 +22,7 @@ from personalize.api.coupons import CouponsController
 from personalize.api.customers import customer_loyalty
 from personalize.api.demo import DemoController
 from personalize.api.events import track_events
-from personalize.api.health import healthz, metrics, readyz
+from personalize.api.health import favicon, healthz, metrics, metrics_head, readyz
 from personalize.api.orders import OrdersController
 from personalize.api.pages import page_view
 from personalize.api.segments import SegmentsController
@@ -74,6 +74,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
             healthz,
             readyz,
             metrics,
+            metrics_head,
+            favicon,
             snippet,
             snippet_stub,
             *demo,

@@ -175,16 +175,60 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
         return _respond(400, ErrorDetail("invalid_request", exc.detail))
     first = extra[0]
     message, key = str(first.get("message", exc.detail)), str(first.get("key", "") or "")
-    unknown = re.match(r"Object contains unknown field `([^`]+)`", message)
-    if unknown:
-        key = unknown.group(1) if key in ("", "data") else f"{key}.{unknown.group(1)}"
+    if key == "data" and message.strip("'") == "data":
+        return _respond(
+            400, ErrorDetail("invalid_request", "the request body is empty: this route takes a JSON object")
+        )
     named = re.match(r"([a-z_]+) ", message)
-    if named and not unknown and first.get("key") is not None:
+    if named and not _MSGSPEC.match(message) and first.get("key") is not None:
         # __post_init__ messages start with the field they judge; msgspec names only the struct
         key = named.group(1) if key in ("", "data") else f"{key}.{named.group(1)}"
-    field = None if key in ("", "data") else key
-    text = f"{field}: {message}" if field else message
-    return _respond(400, ErrorDetail("invalid_request", text, field))
+        field = key
+        return _respond(400, ErrorDetail("invalid_request", f"{field}: {message}", field))
+    field, words = in_words(message, None if key in ("", "data") else key)
+    return _respond(400, ErrorDetail("invalid_request", words, field))
+
+
+_MSGSPEC = re.compile(r"(Expected `|Object (missing|contains)|Invalid (enum )?value)")
+_KINDS = {"int": "a whole number", "float": "a number", "str": "text", "bool": "true or false", "array": "a list",
+          "object": "an object", "null": "null", "decimal": "a number", "datetime": "a date and time"}  # fmt: skip
+_WORDINGS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Expected `(\w+)`, got `(\w+)`"), "must be {0}, not {1}"),
+    (re.compile(r"Expected `(?:int|float|decimal)` >= (\S+)"), "must be at least {0}"),
+    (re.compile(r"Expected `(?:int|float|decimal)` > (\S+)"), "must be more than {0}"),
+    (re.compile(r"Expected `(?:int|float|decimal)` <= (\S+)"), "must be at most {0}"),
+    (re.compile(r"Expected `(?:int|float|decimal)` < (\S+)"), "must be less than {0}"),
+    (re.compile(r"Expected `str` of length >= 1"), "must not be empty"),
+    (re.compile(r"Expected `str` of length >= (\d+)"), "must be at least {0} characters long"),
+    (re.compile(r"Expected `str` of length <= (\d+)"), "must be at most {0} characters long"),
+    (re.compile(r"Expected `array` of length >= 1"), "must hold at least one entry"),
+    (re.compile(r"Expected `array` of length >= (\d+)"), "must hold at least {0} entries"),
+    (re.compile(r"Expected `array` of length <= (\d+)"), "must hold at most {0} entries"),
+    (
+        re.compile(r"Expected `str` matching regex '(.*)'"),
+        "has characters or a form it may not have (it must match {0})",
+    ),
+    (re.compile(r"Invalid (?:enum )?value (\S+)"), "{0} is not one of the values this field takes (see /schema)"),
+)
+
+
+def in_words(message: str, field: str | None) -> tuple[str | None, str]:
+    """msgspec's ``Expected `int` >= 1`` for ``limit`` as ``limit must be at least 1``: the field named first, the
+    rule in words; a missing or unknown field becomes the field at fault. Returns the field and the message."""
+    missing = re.match(r"Object missing required field `([^`]+)`", message)
+    if missing:
+        at = f"{field}.{missing.group(1)}" if field else missing.group(1)
+        return at, f"{at} is required"
+    unknown = re.match(r"Object contains unknown field `([^`]+)`", message)
+    if unknown:
+        at = f"{field}.{unknown.group(1)}" if field and not field.endswith(unknown.group(1)) else unknown.group(1)
+        return at, f"{at} is not a field this request takes (unknown field)"
+    for pattern, wording in _WORDINGS:
+        found = pattern.search(message)
+        if found:
+            parts = [_KINDS.get(part, part) for part in found.groups()]
+            return field, f"{field or 'the body'} {wording.format(*parts)}"
+    return field, f"{field}: {message}" if field else message
 
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:

@@ -80,6 +80,12 @@ class Metrics:
             ["limiter"],
             registry=self.registry,
         )
+        self.page_warnings = Counter(
+            "pz_page_warnings",
+            "Page views that named something the catalog lacks (answered from the fallbacks), by warning code.",
+            ["code"],
+            registry=self.registry,
+        )
         self.events = Counter(
             "pz_events",
             "Tracking events by outcome.",

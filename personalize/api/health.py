@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import msgspec
-from litestar import MediaType, Response, get
+from litestar import MediaType, Response, get, head
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -46,3 +46,21 @@ async def metrics(state: State) -> Response[bytes]:
     runtime = state.runtime
     await runtime.measure_sizes()
     return Response(generate_latest(runtime.metrics.registry), media_type=EXPOSITION)
+
+
+@head("/metrics", media_type=MediaType.TEXT, tags=["operations"], include_in_schema=False)
+async def metrics_head() -> Response[None]:
+    """What ``GET /metrics`` answers, without the body (a monitor checking the endpoint is there)."""
+    return Response(None, media_type=EXPOSITION)
+
+
+@get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response[bytes]:
+    """The server's icon (browsers ask for it on every page: the demo's, the API docs')."""
+    return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+FAVICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" '
+    b'fill="#1f2a44"/><path d="M9 24V8h8a5 5 0 0 1 0 10h-8" fill="none" stroke="#f6efe6" stroke-width="3"/></svg>'
+)

@@ -39,8 +39,8 @@ class Standing(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def discount_pct(self) -> float:
-        """The member discount of the tier (0 without one)."""
-        return self.tier.discount_pct if self.tier else 0.0
+        """The member discount of the tier (0 without one), always a float so that every answer encodes it alike."""
+        return float(self.tier.discount_pct) if self.tier else 0.0
 
 
 def standing_of(ledger: Ledger, program: LoyaltyProgram, exponent: int, now_ms: int, segment: str | None) -> Standing:

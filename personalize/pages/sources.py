@@ -191,6 +191,8 @@ def home_trending(_: PageContext) -> Chain:
 
 def category_page(ctx: PageContext) -> Chain:
     scope = ctx.request.page.category or ""
+    if scope not in ctx.catalog.by_category:  # a category the catalog lacks: the shop's trending (with a warning)
+        return [("trending", trending("")), ("catalog", newest(""))], anything
     reason = "personalized" if ctx.scores.get("n", 0.0) > 0 else "trending"
     return [(reason, category_ranking), ("catalog", newest(scope))], under([scope])
 

@@ -139,20 +139,29 @@ class CustomerSummary(msgspec.Struct, kw_only=True):
 
     id: str
     tier: str | None = None
-    discount_pct: float = 0
+    discount_pct: float = 0.0
     points: int = 0
-    qualifying_spend: float = 0
+    qualifying_spend: float = 0.0
     segment: str | None = None
 
 
+class PageWarning(msgspec.Struct, frozen=True):
+    """Something the page named that the server does not know: the page is still answered, from the fallbacks."""
+
+    code: str
+    field: str
+    message: str
+
+
 class PageResponse(msgspec.Struct, kw_only=True):
-    """Everything the page shows."""
+    """Everything the page shows; ``warnings`` says what the page named that the server did not know."""
 
     session_id: str
     customer: CustomerSummary | None
     banners: list[Banner]
     recommendations: dict[str, list[RecommendedItem]]
     nudges: list[Nudge]
+    warnings: list[PageWarning] = msgspec.field(default_factory=list)
 
 
 def recommended(item: Item, score: float, reason: str, currency: str) -> RecommendedItem:

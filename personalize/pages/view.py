@@ -15,13 +15,14 @@ import msgspec
 
 from loyalty_nudges.ledger import Ledger
 from personalize import money
+from personalize.catalog.index import CatalogIndex
 from personalize.loyalty.standing import Standing, standing_for
 from personalize.pages.banners import banners_for
 from personalize.pages.compose import compose
 from personalize.pages.context import PageContext
 from personalize.pages.nudges import cart_minor, next_tier_nudge
 from personalize.pages.placements import placements_for
-from personalize.pages.types import CustomerSummary, PageRequest, PageResponse
+from personalize.pages.types import CustomerSummary, PageRequest, PageResponse, PageWarning
 from personalize.runtime import Runtime
 from personalize.store.protocols import PageReads, RawProfile, StoreFull, StoreUnavailable
 from personalize.tracking.landing import landing_source
@@ -58,13 +59,33 @@ async def view_page(runtime: Runtime, request: PageRequest, visit: Visit, now: i
     ctx.blocked.update(item.item_id for nudge in nudges for item in nudge.items)
     exposures = runtime.metrics.banner_exposures
     shown = banners_for(ctx, runtime.banners.compiled, visit.country_header, lambda b, a: exposures.labels(b, a).inc())
+    warnings = page_warnings(request, runtime.catalog)
+    for warning in warnings:
+        runtime.metrics.page_warnings.labels(warning.code).inc()
     return PageResponse(
         session_id=session_id,
         customer=_summary(standing, settings.currency) if standing else None,
         banners=shown,
         recommendations=await compose(ctx, placements_for(request), request.limit, runtime.placements),
         nudges=nudges,
+        warnings=warnings,
     )
+
+
+def page_warnings(request: PageRequest, catalog: CatalogIndex) -> list[PageWarning]:
+    """What the page names that the catalog lacks (its rows then come from the shop's trending and newest)."""
+    page, found = request.page, []
+    if page.item_id and catalog.get(page.item_id) is None:
+        message = f"page.item_id {page.item_id!r} is not in the catalog: similar items are the shop's trending"
+        found.append(PageWarning("unknown_item", "page.item_id", message))
+    if page.type == "category" and page.category and page.category not in catalog.by_category:
+        message = f"page.category {page.category!r} is not a category of the catalog: its row is the shop's trending"
+        found.append(PageWarning("unknown_category", "page.category", message))
+    for index, line in enumerate(page.cart):
+        if catalog.get(line.item_id) is None and line.price is None:
+            message = f"page.cart[{index}].item_id {line.item_id!r} is not in the catalog and has no price: it counts 0"
+            found.append(PageWarning("unknown_item", f"page.cart[{index}].item_id", message))
+    return found
 
 
 def page_context(

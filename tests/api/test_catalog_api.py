@@ -63,9 +63,9 @@ def test_without_the_key_it_is_401_and_nothing_changes(client: TestClient[Any], 
         ({"price": -5}, "items[1].price", "non-negative"),
         ({"price": 1.005}, "items[1].price", "decimal places"),
         ({"category": "Women/Dresses"}, "items[1].category", "lowercase segments"),
-        ({"title": "x" * 301}, "items[1].title", "length <= 300"),
+        ({"title": "x" * 301}, "items[1].title", "items[1].title must be at most 300 characters long"),
         ({"url": "javascript:alert(1)"}, "items[1].url", "http(s)"),
-        ({"colour": "red"}, "items[1].colour", "unknown field"),
+        ({"colour": "red"}, "items[1].colour", "items[1].colour is not a field this request takes"),
     ],
 )
 def test_a_bad_item_is_400_naming_the_field_and_nothing_is_written(

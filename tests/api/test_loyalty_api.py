@@ -214,3 +214,11 @@ def test_a_completed_order_feeds_trending_and_the_buyers_profile_once(shop: Test
     trending = shop.post("/v1/page", json={"page": {"type": "home"}, "placements": ["home_trending"], "limit": 1})
     first = trending.json()["recommendations"]["home_trending"][0]
     assert (first["item_id"], first["reason"], first["score"]) == ("i0005", "trending", pytest.approx(10.0, rel=1e-3))
+
+
+def test_a_replay_encodes_money_and_discounts_as_the_first_answer_did(shop: TestClient[Any]) -> None:
+    body = order("o-enc", "enc", [("i0001", 3, "1750")])
+    first = shop.post("/v1/orders", json=body, headers=AUTH)
+    again = shop.post("/v1/orders", json=body, headers=AUTH)
+    assert first.json()["loyalty"]["discount_pct"] == 10
+    assert first.text.replace('"duplicate":false', '"duplicate":true') == again.text

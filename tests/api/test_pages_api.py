@@ -105,3 +105,25 @@ def test_a_page_view_costs_one_store_round_trip(redis_server: RedisServer, redis
                 if command["client_type"] != "lua":  # commands a script runs are not round trips
                     sent.append(command["command"].split()[0])
     assert sent == ["EVALSHA"]
+
+
+def test_an_unknown_item_or_category_is_answered_from_the_fallbacks_with_a_warning(client: TestClient[Any]) -> None:
+    product = client.post("/v1/page", json={"page": {"type": "product", "item_id": "nope"}}).json()
+    assert product["recommendations"]["product_similar"]  # the shop's trending and newest, as the warning says
+    assert [(w["code"], w["field"]) for w in product["warnings"]] == [("unknown_item", "page.item_id")]
+    category = client.post("/v1/page", json={"page": {"type": "category", "category": "no/such"}}).json()
+    assert category["recommendations"]["category_ranking"]
+    assert [(w["code"], w["field"]) for w in category["warnings"]] == [("unknown_category", "page.category")]
+    known = client.post("/v1/page", json={"page": {"type": "category", "category": "women/dresses"}}).json()
+    assert known["warnings"] == []
+    counted = client.get("/metrics").text
+    assert 'pz_page_warnings_total{code="unknown_item"} 1.0' in counted
+    assert 'pz_page_warnings_total{code="unknown_category"} 1.0' in counted
+
+
+def test_head_of_metrics_and_the_favicon_answer(client: TestClient[Any]) -> None:
+    head = client.head("/metrics")
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-type"].startswith("text/plain; version=")
+    icon = client.get("/favicon.ico")
+    assert (icon.status_code, icon.headers["content-type"]) == (200, "image/svg+xml")
