@@ -19,7 +19,7 @@ from pathlib import Path
 
 from personalize.catalog.items import Item
 from personalize.clock import now_ms
-from personalize.demo.loader import fixture_lines, load_demo
+from personalize.demo.loader import demo_dir, fixture_lines, load_demo
 from personalize.models.training import from_exports, train
 from personalize.pages.compose import compose
 from personalize.pages.placements import placements_for
@@ -92,7 +92,8 @@ async def measure(runtime: Runtime, page: dict[str, object], calls: int) -> floa
 async def main(calls: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         models_dir = Path(tmp)
-        train(from_exports(fixture_lines("", "events"), fixture_lines("", "orders"), "demo store"), models_dir)
+        source = demo_dir(load_settings({"PZ_DEMO": "true"}, config_path=""))
+        train(from_exports(fixture_lines(source, "events"), fixture_lines(source, "orders"), "demo store"), models_dir)
         small = await build(models_dir, 0)
         large = await build(models_dir, 100_000 - len(small.catalog))
         print(

@@ -12,6 +12,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from personalize.api.admin import AdminController
@@ -27,7 +28,7 @@ from personalize.api.orders import OrdersController
 from personalize.api.pages import page_view
 from personalize.api.segments import SegmentsController
 from personalize.api.sessions import session_profile
-from personalize.api.snippet import snippet, snippet_stub
+from personalize.api.snippet import REDOC, redoc, snippet, snippet_stub
 from personalize.demo.loader import load_demo_if_empty, train_demo_if_untrained
 from personalize.errors import EXCEPTION_HANDLERS
 from personalize.loyalty.jobs import segment_periodically
@@ -38,6 +39,7 @@ from personalize.settings import Settings
 from personalize.store.protocols import Store
 
 log = logging.getLogger("personalize.app")
+_FAVICON = "<link rel='icon' type='image/svg+xml' href='/favicon.ico'>"
 
 
 class StartupError(RuntimeError):
@@ -78,6 +80,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
             favicon,
             snippet,
             snippet_stub,
+            redoc,
             *demo,
         ],
         state=State({"settings": settings, "metrics": counters, "given_store": store}),
@@ -91,6 +94,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
             title="Storefront personalization API",
             version="1.0.0",
             path="/schema",
+            render_plugins=[RedocRenderPlugin(js_url=REDOC, google_fonts=False, favicon=_FAVICON)],
             components=Components(
                 security_schemes={API_KEY_SCHEME: SecurityScheme(type="http", scheme="bearer")},
             ),
@@ -113,7 +117,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         raise StartupError(f"store {settings.store_url} is not reachable (PZ_STORE_URL)")
     if not runtime.store.shared:
         log.warning("memory store: state lives in this one process and is lost when it stops")
-    await load_demo_if_empty(runtime)
+    await load_demo_if_empty(runtime)  # a memory store's own worker loads it (a shared one: personalize serve did)
     await train_demo_if_untrained(runtime)
     await runtime.refresh_catalog()
     await runtime.reload_models()

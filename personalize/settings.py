@@ -190,7 +190,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     demo: bool = False
     """Load the demo store into an empty store at start (``personalize serve`` turns it on unless ``--no-demo``)."""
     fixtures_dir: str = ""
-    """Directory of demo JSONL files; empty generates the demo store in memory."""
+    """Directory of demo JSONL files; empty uses the generated demo store (cached in ``demo_cache_dir``)."""
+    demo_cache_dir: str = "var/demo"
+    """Where the generated demo store is written once as JSONL and read back on later starts."""
     catalog_refresh_seconds: PositiveFloat = 1.0
     """How often a server process checks whether another process changed the catalog."""
     country_header: str = "CF-IPCountry"

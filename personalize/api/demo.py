@@ -30,6 +30,7 @@ from personalize.demo import storefront
 from personalize.loyalty.orders import complete_order
 from personalize.loyalty.types import OrderIn, OrderLineIn
 from personalize.runtime import Runtime
+from personalize.settings import Settings
 
 CART = "pz_demo_cart"
 SESSION = "pz_demo_session"
@@ -59,10 +60,10 @@ def _session_cookie(runtime: Runtime, customer_id: str) -> str:
 
 
 @cache
-def _demo_customers(fixtures_dir: str) -> frozenset[str]:
-    from personalize.demo.loader import demo_customer_ids
+def _demo_customers(settings: Settings) -> frozenset[str]:
+    from personalize.demo.loader import demo_customers
 
-    return demo_customer_ids(fixtures_dir)
+    return frozenset(customer.customer_id for customer in demo_customers(settings))
 
 
 def _may_sign_in(runtime: Runtime, customer_id: str) -> bool:
@@ -70,7 +71,7 @@ def _may_sign_in(runtime: Runtime, customer_id: str) -> bool:
     if customer_id.startswith(NEW_CUSTOMER_PREFIX):
         suffix = customer_id.removeprefix(NEW_CUSTOMER_PREFIX)
         return len(suffix) == 8 and all(c in "0123456789abcdef" for c in suffix)
-    return customer_id in _demo_customers(runtime.settings.fixtures_dir)
+    return customer_id in _demo_customers(runtime.settings)
 
 
 def _cart(request: Request[Any, Any, Any], runtime: Runtime) -> list[tuple[str, int]]:

@@ -10,11 +10,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 
 class Health(msgspec.Struct):
-    """Liveness or readiness; ``catalog_items`` is the size of this process's catalog index."""
+    """Liveness or readiness; ``catalog_items`` is the size of this process's catalog index, ``models`` the
+    version of the models it serves (``null``: none, placements fall back to trending)."""
 
     status: str
     store: bool = True
     catalog_items: int = 0
+    models: str | None = None
 
 
 @get("/healthz", tags=["operations"])
@@ -32,7 +34,8 @@ async def readyz(state: State) -> Response[Health]:
     """Ready to serve: the store answers. 503 otherwise."""
     runtime = state.runtime
     reachable = await runtime.store.ping()
-    body = Health("ready" if reachable else "not_ready", reachable, len(runtime.catalog))
+    models = runtime.models.version if runtime.models else None
+    body = Health("ready" if reachable else "not_ready", reachable, len(runtime.catalog), models)
     return Response(body, status_code=200 if reachable else 503)
 
 

@@ -1,4 +1,5 @@
-"""``GET /snippet.js`` (the embeddable script) and ``GET /snippet-stub.js`` (the inline loader to copy)."""
+"""``GET /snippet.js`` (the embeddable script), ``GET /snippet-stub.js`` (the inline loader to copy), and the API
+docs page's script (Redoc, vendored: ``/schema`` works offline)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,13 @@ async def snippet(request: Request) -> Response[bytes]:  # type: ignore[type-arg
 async def snippet_stub(request: Request) -> Response[bytes]:  # type: ignore[type-arg]
     """The loader to inline in a page (≤ 1 KB): command queue, double-include guard, async load."""
     return _serve("snippet-stub.js", request)
+
+
+REDOC = "/docs-assets/redoc.standalone.js"
+"""Where the API docs page (``/schema``) loads Redoc from: this server, never a CDN."""
+
+
+@get(REDOC, include_in_schema=False)
+async def redoc(request: Request) -> Response[bytes]:  # type: ignore[type-arg]
+    """Redoc's standalone bundle (MIT, ``static/vendor/``), which renders ``/schema``."""
+    return _serve("vendor/redoc.standalone.js", request)

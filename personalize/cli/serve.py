@@ -10,10 +10,15 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable, Iterator
+import threading
+import time
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
+import httpx
+
+from personalize.logs import configure_logging
 from personalize.settings import Settings, load_settings
 
 
@@ -58,7 +63,16 @@ def run(args: argparse.Namespace) -> int:
         # receives the demo catalog unless asked (--demo)
         os.environ["PZ_DEMO"] = "false" if load_settings().store_shared else "true"
     settings = load_settings()
-    error = _cannot_listen(settings.host, settings.port) or asyncio.run(_prepare_store(settings))
+    started = time.monotonic()
+    configure_logging(settings.log_level)
+    error = _cannot_listen(settings.host, settings.port)
+    if not error:
+        print(
+            f"personalize: starting on http://{settings.host}:{settings.port} ({settings.workers} worker(s), "
+            f"store {settings.store_url}, demo {'on' if settings.demo else 'off'}, {args.server})",
+            file=sys.stderr,
+        )
+        error = asyncio.run(_prepare_store(settings))
     if error:
         print(f"personalize: {error}", file=sys.stderr)
         return 2
@@ -68,11 +82,7 @@ def run(args: argparse.Namespace) -> int:
             "who can reach it can sign in as a demo customer and place orders. Use --no-demo in production.",
             file=sys.stderr,
         )
-    print(
-        f"personalize: serving on http://{settings.host}:{settings.port} ({settings.workers} worker(s), "
-        f"store {settings.store_url}, demo {'on' if settings.demo else 'off'}, {args.server})",
-        file=sys.stderr,
-    )
+    threading.Thread(target=_announce_ready, args=(settings, started), daemon=True).start()
     if args.server == "uvicorn":
         with _sigterm_ends_cleanly():
             _run_uvicorn(settings)
@@ -167,18 +177,30 @@ async def _prepare_store(settings: Settings) -> str | None:
         if not await runtime.store.ping():
             return f"store {settings.store_url} is not reachable (PZ_STORE_URL)"
         if runtime.store.shared:
-            with _progress("loading demo store") as advance:
-                await load_demo_if_empty(runtime, advance)
-        await train_demo_if_untrained(runtime, lambda message: print(f"personalize: {message}", file=sys.stderr))
+            await load_demo_if_empty(runtime)
+        await train_demo_if_untrained(runtime)
         return None
     finally:
         await runtime.close()
 
 
-@contextlib.contextmanager
-def _progress(title: str) -> Iterator[Callable[[str, int], None]]:
-    """A progress bar on stderr (quiet when stderr is not a terminal)."""
-    from tqdm import tqdm
-
-    with tqdm(desc=title, unit=" records", file=sys.stderr, disable=None) as bar:
-        yield lambda _kind, count: bar.update(count)
+def _announce_ready(settings: Settings, started: float) -> None:
+    """Say that the server is ready once it answers, with what it loaded and how long the start took."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{settings.port}/readyz"
+    while True:
+        try:
+            ready = httpx.get(url, timeout=1.0)
+            if ready.status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    health = ready.json()
+    models = health.get("models") or "none (placements fall back to trending)"
+    print(
+        f"personalize: ready on http://{settings.host}:{settings.port} in {time.monotonic() - started:.1f} s: "
+        f"{health.get('catalog_items', 0):,} catalog items, models {models}",
+        file=sys.stderr,
+        flush=True,
+    )

@@ -76,9 +76,10 @@ def _data(args: argparse.Namespace) -> TrainingData | None:
     if args.store:
         return asyncio.run(_from_store(args.store))
     if args.demo:
-        from personalize.demo.loader import fixture_lines
+        from personalize.demo.loader import demo_dir, fixture_lines
 
-        return from_exports(fixture_lines("", "events"), fixture_lines("", "orders"), source="demo store")
+        source = demo_dir(load_settings())
+        return from_exports(fixture_lines(source, "events"), fixture_lines(source, "orders"), source="demo store")
     return None
 
 

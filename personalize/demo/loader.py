@@ -1,14 +1,21 @@
-"""Loading the demo store (``fixtures/``) into an empty store: catalog, then browsing history.
+"""Loading the demo store (``fixtures/``) into an empty store: catalog, browsing history, order history.
 
-Fixture times are shifted so the newest event is "now": trending and profiles then look alive.
+The generated store is written once as JSON lines into ``demo_cache_dir`` (keyed by the generator's source, so a
+changed generator writes a new one) and read from there afterwards, which takes a moment where generating it takes
+seconds. Fixture times are shifted so the newest event is "now": trending and profiles then look alive. Sessions
+are replayed and customers' order histories applied several at a time (one store transaction per customer), each
+phase with its progress (``personalize.progress``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import shutil
+import time
+from collections.abc import Awaitable, Iterable, Iterator
+from importlib import resources
 from pathlib import Path
 
 import msgspec
@@ -16,13 +23,18 @@ import msgspec
 from fixtures.records import DemoStore
 from personalize.catalog.types import ItemIn, to_item
 from personalize.clock import epoch_ms, now_ms
+from personalize.progress import progress
 from personalize.runtime import Runtime
+from personalize.settings import Settings
 from personalize.tracking.scoring import TrackingWrite, score_events
 from personalize.tracking.types import AddToCart, Click, Event, ProductView, RemoveFromCart, Search
 
 log = logging.getLogger("personalize.demo")
-_ENCODER = msgspec.json.Encoder()
 _CHUNK = 2000
+_IN_FLIGHT = 32
+"""Customers or sessions written at once into a shared store (its round trips overlap); the memory store does one
+at a time (there is nothing to wait for)."""
+FILES = ("catalog", "customers", "orders", "events")
 
 
 class DemoEvent(msgspec.Struct, kw_only=True):
@@ -38,116 +50,152 @@ class DemoEvent(msgspec.Struct, kw_only=True):
     query: str | None = None
 
 
-@functools.cache
-def _generated() -> DemoStore:
-    from fixtures import generate
+def demo_dir(settings: Settings) -> Path:
+    """Where the demo store's JSON lines are: ``fixtures_dir``, else the cache, written first when it lacks them."""
+    if settings.fixtures_dir:
+        return Path(settings.fixtures_dir)
+    cached = Path(settings.demo_cache_dir) / f"seed-7-{_generator_digest()}"
+    if not all((cached / f"{name}.jsonl").exists() for name in FILES):
+        _write_cache(cached)
+    return cached
 
-    return generate()
+
+def _generator_digest() -> str:
+    """What the generated store depends on: the generator's source."""
+    digest = hashlib.sha256()
+    for source in sorted(resources.files("fixtures").iterdir(), key=lambda entry: entry.name):
+        if source.name.endswith(".py"):
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
 
 
-def fixture_lines(fixtures_dir: str, name: str) -> Iterator[bytes]:
-    """JSON lines of one fixture file: read from ``fixtures_dir``, or generated in memory when it is empty."""
-    if fixtures_dir:
-        with (Path(fixtures_dir) / f"{name}.jsonl").open("rb") as handle:
-            yield from (line for line in handle if line.strip())
-        return
-    store = _generated()
-    records: dict[str, Sequence[msgspec.Struct]] = {
-        "catalog": store.items,
-        "customers": store.customers,
-        "orders": store.orders,
-        "events": store.events,
-    }
-    yield from (_ENCODER.encode(record) for record in records[name])
+def _write_cache(cached: Path) -> None:
+    from fixtures import generate, write_jsonl
+
+    started = time.perf_counter()
+    staging = cached.with_name(f"{cached.name}.{time.time_ns()}.tmp")
+    write_jsonl(generate(), staging)
+    try:
+        staging.rename(cached)
+    except OSError:  # another process wrote it first
+        shutil.rmtree(staging, ignore_errors=True)
+    log.info("demo store generated into %s in %.1f s", cached, time.perf_counter() - started)
+
+
+def fixture_lines(directory: Path, name: str) -> Iterator[bytes]:
+    """The JSON lines of one demo file (``catalog``, ``customers``, ``orders``, ``events``)."""
+    with (directory / f"{name}.jsonl").open("rb") as handle:
+        yield from (line for line in handle if line.strip())
 
 
 class DemoCustomer(msgspec.Struct, kw_only=True):
     """A line of ``customers.jsonl``: who may sign in to the demo storefront."""
 
     customer_id: str
+    first_name: str = ""
 
 
-def demo_customer_ids(fixtures_dir: str) -> frozenset[str]:
-    """The demo store's customer ids."""
-    return frozenset(
-        msgspec.json.decode(line, type=DemoCustomer).customer_id for line in fixture_lines(fixtures_dir, "customers")
-    )
+def demo_customers(settings: Settings) -> list[DemoCustomer]:
+    """The demo store's customers."""
+    return [msgspec.json.decode(line, type=DemoCustomer) for line in fixture_lines(demo_dir(settings), "customers")]
 
 
-async def load_demo_if_empty(runtime: Runtime, progress: Callable[[str, int], None] | None = None) -> bool:
+async def load_demo_if_empty(runtime: Runtime) -> bool:
     """Load the demo store when ``settings.demo`` is on and the store has no catalog (once across processes)."""
     store = runtime.store
     if not runtime.settings.demo or await store.catalog.version() != 0 or not await store.claim_once("demo"):
         return False
-    await load_demo(runtime, progress)
+    await load_demo(runtime)
     return True
 
 
-async def train_demo_if_untrained(runtime: Runtime, progress: Callable[[str], None] | None = None) -> bool:
+async def train_demo_if_untrained(runtime: Runtime) -> bool:
     """Train the models on the demo history when ``settings.demo`` is on and ``models_dir`` has none."""
-    from personalize.models.training import from_exports, train, versions
+    from personalize.models.training import TRAINING_STEPS, from_exports, train, versions
 
     models_dir = Path(runtime.settings.models_dir)
     if not runtime.settings.demo or versions(models_dir):
         return False
-    fixtures = runtime.settings.fixtures_dir
-    data = from_exports(fixture_lines(fixtures, "events"), fixture_lines(fixtures, "orders"), source="demo store")
-    manifest = await asyncio.to_thread(train, data, models_dir, progress=progress)
+    source = demo_dir(runtime.settings)
+    data = from_exports(fixture_lines(source, "events"), fixture_lines(source, "orders"), source="demo store")
+    with progress("training the models on the demo store", TRAINING_STEPS, "steps") as advance:
+        manifest = await asyncio.to_thread(train, data, models_dir, progress=lambda _: advance(1))
     log.info("demo models trained: %s in %s", manifest.version, models_dir)
     return True
 
 
-async def load_demo(runtime: Runtime, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+async def load_demo(runtime: Runtime) -> dict[str, int]:
     """Load the demo catalog, browsing history and order history (through the ledger, so the demo's
     customers have tiers and points); returns counts per kind."""
-    dir_ = runtime.settings.fixtures_dir
-    items = [
-        to_item(msgspec.json.decode(line, type=ItemIn), runtime.settings.currency)
-        for line in fixture_lines(dir_, "catalog")
-    ]
-    for start in range(0, len(items), _CHUNK):
-        await runtime.store.catalog.upsert_items(items[start : start + _CHUNK])
+    source = demo_dir(runtime.settings)
+    items = [to_item(msgspec.json.decode(line, type=ItemIn), runtime.settings.currency)
+             for line in fixture_lines(source, "catalog")]  # fmt: skip
+    with progress("demo store: catalog", len(items), "items") as advance:
+        for start in range(0, len(items), _CHUNK):
+            await runtime.store.catalog.upsert_items(items[start : start + _CHUNK])
+            advance(len(items[start : start + _CHUNK]))
     await runtime.refresh_catalog()
-    events = [msgspec.json.decode(line, type=DemoEvent) for line in fixture_lines(dir_, "events")]
+    events = [msgspec.json.decode(line, type=DemoEvent) for line in fixture_lines(source, "events")]
     shift = now_ms() - max((event.ts for event in events), default=now_ms())
-    sessions: dict[tuple[str, str | None], list[DemoEvent]] = {}
-    for event in events:
-        sessions.setdefault((event.session_id, event.customer_id), []).append(event)
-    loaded = 0
-    for (session_id, customer_id), batch in sessions.items():
-        loaded += await _replay(runtime, session_id, customer_id, batch, shift)
-        if progress:
-            progress("events", len(batch))
-    orders = await _replay_orders(runtime, fixture_lines(dir_, "orders"), shift, progress)
+    loaded = await _replay_sessions(runtime, events, shift)
+    orders = await _replay_orders(runtime, fixture_lines(source, "orders"), shift)
     log.info("demo store loaded: %d items, %d events, %d orders", len(items), loaded, orders)
     return {"items": len(items), "events": loaded, "orders": orders}
 
 
-async def _replay_orders(
-    runtime: Runtime, lines: Iterable[bytes], shift: int, progress: Callable[[str, int], None] | None
-) -> int:
-    from personalize.loyalty.orders import complete_order
+async def _bounded(runtime: Runtime, jobs: Iterable[Awaitable[int]]) -> int:
+    """Run the jobs, several at a time on a shared store; their results summed."""
+    limit = asyncio.Semaphore(_IN_FLIGHT if runtime.store.shared else 1)
+
+    async def one(job: Awaitable[int]) -> int:
+        async with limit:
+            return await job
+
+    return sum(await asyncio.gather(*(one(job) for job in jobs)))
+
+
+async def _replay_sessions(runtime: Runtime, events: list[DemoEvent], shift: int) -> int:
+    """Every session's events as one tracking write, written a few hundred at a time (pipelined on Redis)."""
+    sessions: dict[tuple[str, str | None], list[DemoEvent]] = {}
+    for event in events:
+        sessions.setdefault((event.session_id, event.customer_id), []).append(event)
+    now = now_ms()
+    writes = [_write(runtime, session_id, customer_id, batch, shift, now)
+              for (session_id, customer_id), batch in sessions.items()]  # fmt: skip
+    accepted = 0
+    with progress("demo store: browsing history", len(events), "events") as advance:
+        for start in range(0, len(writes), _CHUNK):
+            part = writes[start : start + _CHUNK]
+            accepted += sum(applied.accepted for applied in await runtime.store.tracking.apply_many(part))
+            advance(sum(len(write.events) for write in part))
+    return accepted
+
+
+async def _replay_orders(runtime: Runtime, lines: Iterable[bytes], shift: int) -> int:
+    from personalize.loyalty.orders import apply_history
     from personalize.loyalty.types import OrderIn
 
-    applied = 0
+    histories: dict[str, list[tuple[OrderIn, int]]] = {}
     for line in lines:
         order = msgspec.json.decode(line, type=OrderIn)
-        completed = epoch_ms(order.completed_at)
-        shifted = msgspec.structs.replace(order, completed_at=completed + shift)
-        applied += not (await complete_order(runtime, shifted, completed + shift)).duplicate
-        if progress:
-            progress("orders", 1)
-    return applied
+        at = epoch_ms(order.completed_at) + shift
+        histories.setdefault(order.customer_id, []).append((msgspec.structs.replace(order, completed_at=at), at))
+    total = sum(len(history) for history in histories.values())
+    with progress("demo store: order history", total, "orders") as advance:
+
+        async def apply(customer_id: str, history: list[tuple[OrderIn, int]]) -> int:
+            applied = await apply_history(runtime, customer_id, sorted(history, key=lambda pair: pair[1]))
+            advance(len(history))
+            return applied
+
+        return await _bounded(runtime, (apply(c, history) for c, history in histories.items()))
 
 
-async def _replay(
-    runtime: Runtime, session_id: str, customer_id: str | None, batch: list[DemoEvent], shift: int
-) -> int:
-    events = list(_typed(batch, shift))
-    now = now_ms()
-    scored, _ = score_events(events, runtime.catalog, runtime.settings, now)
-    applied = await runtime.store.tracking.apply(TrackingWrite(session_id, customer_id, now, tuple(scored)))
-    return applied.accepted
+def _write(
+    runtime: Runtime, session_id: str, customer_id: str | None, batch: list[DemoEvent], shift: int, now: int
+) -> TrackingWrite:
+    scored, _ = score_events(list(_typed(batch, shift)), runtime.catalog, runtime.settings, now)
+    return TrackingWrite(session_id, customer_id, now, tuple(scored))
 
 
 def _typed(batch: Iterable[DemoEvent], shift: int) -> Iterator[Event]:

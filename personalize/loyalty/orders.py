@@ -4,6 +4,8 @@ store transaction that runs the pure rules of ``loyalty_nudges.ledger``."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Sequence
 
 import msgspec
 
@@ -59,22 +61,14 @@ async def complete_order(runtime: Runtime, order: OrderIn, now_ms: int) -> Order
     """Apply an order once; a second delivery (even concurrent, from another process) replays the first, and one
     that differs from it is a conflict."""
     settings = runtime.settings
-    program, exponent, currency = settings.loyalty, settings.currency_exponent, settings.currency
+    program, exponent = settings.loyalty, settings.currency_exponent
     entry = to_input(order, runtime.catalog, settings)
 
     def decide(ledger: Ledger | None, stored: StoredOrder | None) -> LedgerChange:
         if stored is not None:
             return LedgerChange(result=_replayed(stored, entry))
         grown, applied = rules.apply_order(ledger, entry, program, exponent, now_ms)
-        result = OrderResult(
-            order_id=entry.order_id,
-            duplicate=False,
-            tier_changed=applied.tier_after != applied.tier_before,
-            tier_before=applied.tier_before,
-            points_earned=applied.points,
-            qualifying_amount=money.to_major(applied.qualifying_minor, currency),
-            loyalty=loyalty_state(standing_for(settings, grown, now_ms), currency),
-        )
+        result = _first_result(settings, entry, applied, grown, now_ms)
         totals = {
             "orders": 1,
             "lifetime_minor": entry.total_minor,
@@ -94,6 +88,64 @@ async def complete_order(runtime: Runtime, order: OrderIn, now_ms: int) -> Order
     return result
 
 
+async def apply_history(runtime: Runtime, customer_id: str, orders: Sequence[tuple[OrderIn, int]]) -> int:
+    """One customer's past orders, each applied at its own time (``(order, at_ms)``, oldest first), in one store
+    transaction and one tracking write: how a history is loaded into a store that has none of it yet (the demo
+    store), many times faster than posting each order. An order the ledger already holds is skipped. Returns how
+    many were applied."""
+    entries = [(to_input(order, runtime.catalog, runtime.settings), at) for order, at in orders]
+    change = await runtime.store.ledger.transact(
+        customer_id, None, lambda ledger, _: _history_change(runtime.settings, ledger, entries)
+    )
+    events = tuple(
+        event
+        for entry, at in entries
+        for event in purchase_events(
+            entry.order_id,
+            [(line.item_id, line.quantity) for line in entry.lines],
+            runtime.catalog,
+            runtime.settings,
+            at,
+        )
+    )
+    if events:
+        latest = max(at for _, at in entries)
+        await runtime.store.tracking.apply(TrackingWrite(f"orders-{customer_id}"[:64], customer_id, latest, events))
+    return int(change.result)
+
+
+def _history_change(settings: Settings, ledger: Ledger | None, entries: list[tuple[OrderInput, int]]) -> LedgerChange:
+    """The ledger after every entry it does not hold yet, their stored orders and the totals (pure)."""
+    seen = {fact.order_id for fact in ledger.history} if ledger else set()
+    current, totals = ledger, Counter[str]()
+    stored: list[StoredOrder] = []
+    for entry, at in entries:
+        if entry.order_id in seen:
+            continue
+        grown, applied = rules.apply_order(current, entry, settings.loyalty, settings.currency_exponent, at)
+        result = _first_result(settings, entry, applied, grown, at)
+        totals.update({"orders": 1, "lifetime_minor": entry.total_minor, "customers": int(not seen and not stored)})
+        totals.update(tier_moves(current.tier if current else None, grown.tier))
+        stored.append(msgspec.structs.replace(applied, receipt=_RESULT.encode(result)))
+        current = grown
+    return LedgerChange(
+        ledger=current if stored else None, orders=tuple(stored), totals=dict(totals), result=len(stored)
+    )
+
+
+def _first_result(settings: Settings, entry: OrderInput, applied: StoredOrder, grown: Ledger, at: int) -> OrderResult:
+    """The answer an order's first delivery gets (and its replays, from the receipt)."""
+    return OrderResult(
+        order_id=entry.order_id,
+        duplicate=False,
+        tier_changed=applied.tier_after != applied.tier_before,
+        tier_before=applied.tier_before,
+        points_earned=applied.points,
+        qualifying_amount=money.to_major(applied.qualifying_minor, settings.currency),
+        loyalty=loyalty_state(standing_for(settings, grown, at), settings.currency),
+    )
+
+
 def _replayed(stored: StoredOrder, entry: OrderInput) -> OrderResult:
     """The first delivery's answer for a replay; a conflict naming what differs when it is another order."""
     differs = rules.replay_difference(stored, entry)
@@ -107,14 +159,16 @@ def _replayed(stored: StoredOrder, entry: OrderInput) -> OrderResult:
     return msgspec.structs.replace(first, duplicate=True)
 
 
+def _lines(entry: OrderInput) -> list[tuple[str, int]]:
+    return [(line.item_id, line.quantity) for line in entry.lines]
+
+
 async def _learn_purchase(runtime: Runtime, order: OrderIn, entry: OrderInput, now_ms: int) -> None:
     """Purchases feed trending and the buyer's profile (weights ``purchase``). Sent on every delivery of the
     order, so a redelivery repairs a crash between the two writes; the store's event de-duplication (by order
     and item, for ``tracking.dedup_hours``) keeps a redelivery from counting twice."""
-    lines = [(line.item_id, line.quantity) for line in entry.lines]
-    events = purchase_events(
-        entry.order_id, lines, runtime.catalog, runtime.settings, min(entry.completed_at_ms, now_ms)
-    )
+    at = min(entry.completed_at_ms, now_ms)
+    events = purchase_events(entry.order_id, _lines(entry), runtime.catalog, runtime.settings, at)
     if events:
         session = order.session_id or f"order-{entry.order_id}"[:64]
         await runtime.store.tracking.apply(TrackingWrite(session, entry.customer_id, now_ms, events))

@@ -88,8 +88,9 @@ class MemoryLedger:
         change = decide(self._ledgers.get(customer_id), self._orders.get(order_id) if order_id else None)
         if change.ledger is not None:
             self._ledgers[customer_id] = change.ledger
-        if change.order is not None:
-            self._orders[change.order.order_id] = change.order
+        for order in (change.order, *change.orders):
+            if order is not None:
+                self._orders[order.order_id] = order
         for key, delta in change.totals.items():
             self._totals[key] = self._totals.get(key, 0) + delta
         return change

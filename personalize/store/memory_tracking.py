@@ -90,6 +90,9 @@ class MemoryTracking:
         dropped, more_forgotten = self._bound(write.session_id)
         return Applied(accepted, duplicates, dropped, forgotten + more_forgotten)
 
+    async def apply_many(self, writes: Sequence[TrackingWrite]) -> list[Applied]:
+        return [await self.apply(write) for write in writes]
+
     def _session(self, session_id: str, now: float) -> SessionState:
         """The live session (moved to the most recently active end), or a new one."""
         session = self._sessions.pop(session_id, None)

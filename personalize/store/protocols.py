@@ -145,6 +145,10 @@ class TrackingStore(Protocol):
         ``write.customer_id`` when given."""
         ...
 
+    async def apply_many(self, writes: Sequence[TrackingWrite]) -> list[Applied]:
+        """:meth:`apply` for each write, sent together (pipelined on Redis): loading a history, not serving."""
+        ...
+
     async def profile(self, session_id: str) -> RawProfile:
         """The session's scores, its customer's (either part ``None`` when absent) and its recent items,
         in one read."""
@@ -162,11 +166,13 @@ class TrackingStore(Protocol):
 
 
 class LedgerChange(msgspec.Struct, frozen=True, kw_only=True):
-    """What a ledger transaction writes: the new ledger and/or order (``None`` = leave as is), counter deltas
-    for the totals (``customers``, ``orders``, ``lifetime_minor``, ``tier:<name>``), and the caller's result."""
+    """What a ledger transaction writes: the new ledger and/or order (``None`` = leave as is), more orders of the
+    same customer (a history imported at once), counter deltas for the totals (``customers``, ``orders``,
+    ``lifetime_minor``, ``tier:<name>``), and the caller's result."""
 
     ledger: Ledger | None = None
     order: StoredOrder | None = None
+    orders: tuple[StoredOrder, ...] = ()
     totals: dict[str, int] = msgspec.field(default_factory=dict)
     result: Any = None
 

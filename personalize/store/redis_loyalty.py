@@ -53,8 +53,9 @@ class RedisLedger:
         if change.ledger is not None:
             pipe.set(ledger_key, ENCODER.encode(change.ledger))
             pipe.sadd(key.ledger_ids(), change.ledger.customer_id)
-        if change.order is not None:
-            pipe.set(key.order(change.order.order_id), ENCODER.encode(change.order))
+        for order in (change.order, *change.orders):
+            if order is not None:
+                pipe.set(key.order(order.order_id), ENCODER.encode(order))
         for name, delta in change.totals.items():
             pipe.hincrby(key.totals(), name, delta)
 

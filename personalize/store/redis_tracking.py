@@ -4,7 +4,7 @@ a page view's write and reads in one script call (``personalize.store.redis_scri
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import msgspec
@@ -30,6 +30,8 @@ page views of other visitors interleave with it instead of waiting behind one lo
 at a time). Event ids make a resent batch count once even if it was cut short between chunks."""
 BATCHES_IN_FLIGHT = 2
 """Large batches one process sends at once; more wait in the process, while page views never wait for them."""
+_PIPELINED = 200
+"""Script calls one pipeline of :meth:`RedisTracking.apply_many` carries."""
 _READ_PREFIXES = (
     key.CUSTOMER_PREFIX,
     key.PROFILE_SUFFIX,
@@ -66,6 +68,19 @@ class RedisTracking:
                 chunk = msgspec.structs.replace(write, events=write.events[start : start + BATCH_CHUNK])
                 part = await self._apply_chunk(chunk)
                 applied = applied.plus(part)
+        return applied
+
+    async def apply_many(self, writes: Sequence[TrackingWrite]) -> list[Applied]:
+        """Many small writes in pipelines of script calls (one round trip per pipeline, not per write)."""
+        applied: list[Applied] = []
+        with reachable():
+            for start in range(0, len(writes), _PIPELINED):
+                async with self._r.pipeline(transaction=False) as pipe:
+                    for write in writes[start : start + _PIPELINED]:
+                        keys, payload = self._apply_call(write, None)
+                        await self._apply(keys=keys, args=[payload], client=pipe)
+                    replies = await pipe.execute()
+                applied += [Applied(*(int(value) for value in reply)) for reply in replies]
         return applied
 
     async def _apply_chunk(self, write: TrackingWrite) -> Applied:
