@@ -12,7 +12,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
@@ -67,12 +67,11 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     error = _cannot_listen(settings.host, settings.port)
     if not error:
-        print(
+        starting = (
             f"personalize: starting on http://{settings.host}:{settings.port} ({settings.workers} worker(s), "
-            f"store {settings.store_url}, demo {'on' if settings.demo else 'off'}, {args.server})",
-            file=sys.stderr,
+            f"store {settings.store_url}, demo {'on' if settings.demo else 'off'}, {args.server})"
         )
-        error = asyncio.run(_prepare_store(settings))
+        error = asyncio.run(_prepare_store(settings, lambda: print(starting, file=sys.stderr)))
     if error:
         print(f"personalize: {error}", file=sys.stderr)
         return 2
@@ -166,9 +165,10 @@ def _cannot_listen(host: str, port: int) -> str | None:
     return None
 
 
-async def _prepare_store(settings: Settings) -> str | None:
-    """Before starting workers: fail fast when the store cannot be reached, and load the demo into a shared
-    store once, with progress (a memory store is per process: its one worker loads the demo itself)."""
+async def _prepare_store(settings: Settings, announce: Callable[[], None]) -> str | None:
+    """Before starting workers: fail fast when the store cannot be reached (a bad start prints one line: the
+    problem), then ``announce`` the start and load the demo into a shared store once, with progress (a memory
+    store is per process: its one worker loads the demo itself)."""
     from personalize.demo.loader import load_demo_if_empty, train_demo_if_untrained
     from personalize.runtime import Runtime
 
@@ -176,6 +176,7 @@ async def _prepare_store(settings: Settings) -> str | None:
     try:
         if not await runtime.store.ping():
             return f"store {settings.store_url} is not reachable (PZ_STORE_URL)"
+        announce()
         if runtime.store.shared:
             await load_demo_if_empty(runtime)
         await train_demo_if_untrained(runtime)
