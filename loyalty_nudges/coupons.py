@@ -27,6 +27,8 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 BITS_PER_SYMBOL = math.log2(len(ALPHABET))
 MIN_LENGTH = 10
 YEAR_MS = 365 * 86_400_000
+USE_MARK = "~"
+"""Joins a shared code and a customer id into the key of that customer's use; codes never contain it."""
 
 Refusal = Literal["unknown", "used", "expired", "not_yet_valid", "not_yours"]
 
@@ -61,7 +63,7 @@ class Audience(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 class Coupon(msgspec.Struct, frozen=True, kw_only=True):
-    """One single-use code (stored forever, so a code is never issued twice)."""
+    """One single-use code (stored forever, so a code is never issued twice), or a shared code's template."""
 
     code: str
     campaign_id: str
@@ -72,6 +74,9 @@ class Coupon(msgspec.Struct, frozen=True, kw_only=True):
     customer_id: str | None = None
     used_by_order: str | None = None
     used_at_ms: int | None = None
+    shared: bool = False
+    """A code the shop chose (``FBWELCOME10``) that every customer may use once; each use is a coupon of its
+    own under :func:`use_of`'s code."""
 
 
 class Campaign(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,6 +105,26 @@ def generate_code(length: int = 12, prefix: str = "", choice: Callable[[str], st
     if length < MIN_LENGTH:
         raise CouponError(f"length {length} is below the minimum of {MIN_LENGTH} symbols")
     return normalize(prefix) + "".join(choice(ALPHABET) for _ in range(length))
+
+
+CHOSEN_PATTERN = r"^[ -]*(?:[A-Za-z0-9][ -]*){4,32}$"
+"""What :func:`check_chosen` accepts, as a pattern for the wire type (and the API's schema)."""
+CHOSEN_RULE = "must be 4 to 32 letters and digits (hyphens and spaces are ignored)"
+
+
+def check_chosen(code: str) -> str:
+    """A shared code as the shop wrote it, in normal form: 4 to 32 letters and digits."""
+    normal = normalize(code)
+    if not (4 <= len(normal) <= 32 and normal.isascii() and normal.isalnum()):
+        raise CouponError(f"code {code!r} {CHOSEN_RULE}")
+    return normal
+
+
+def use_of(shared: Coupon, customer_id: str) -> Coupon:
+    """One customer's use of a shared code: a single-use coupon of that customer, stored under the shared code,
+    :data:`USE_MARK` and the customer id (codes themselves never hold the mark; callers refuse one that does)."""
+    code = f"{shared.code}{USE_MARK}{customer_id}"
+    return msgspec.structs.replace(shared, code=code, customer_id=customer_id, shared=False)
 
 
 def entropy_bits(length: int) -> float:

@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from loyalty_nudges.program import LoyaltyError, LoyaltyProgram, Tier
+from loyalty_nudges.program import LoyaltyError, LoyaltyProgram
+from loyalty_nudges.tiers import higher, tier_for
 
 DAY_MS = 86_400_000
 
@@ -58,6 +59,8 @@ class OrderInput(msgspec.Struct, frozen=True, kw_only=True):
     completed_at_ms: int
     lines: tuple[OrderLine, ...]
     total_minor: int
+    coupon_code: str | None = None
+    """The code the order was placed with (normal form), for the shop's record and campaign reports."""
 
 
 class Fact(msgspec.Struct, frozen=True, array_like=True):
@@ -125,6 +128,9 @@ class StoredOrder(msgspec.Struct, frozen=True, kw_only=True):
     """The response the order's first delivery got, replayed to later deliveries."""
     digest: str = ""
     """A digest of the first delivery's lines, so a redelivery that differs is told apart from a replay."""
+    lines: tuple[OrderLine, ...] = ()
+    """The order's lines as delivered (receipts and confirmations show them)."""
+    coupon_code: str | None = None
 
     @property
     def remaining_minor(self) -> int:
@@ -165,20 +171,6 @@ def qualifying_spend(ledger: Ledger, program: LoyaltyProgram, now_ms: int) -> in
         year = datetime.fromtimestamp(now_ms / 1000, tz=UTC).year
         start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp() * 1000)
     return sum(fact.qualifying_minor for fact in ledger.history if fact.ts_ms >= start)
-
-
-def tier_for(spend_minor: int, program: LoyaltyProgram, exponent: int) -> Tier | None:
-    """The highest tier whose threshold the spend reaches."""
-    reached = [tier for tier in program.tiers if spend_minor >= program.threshold_minor(tier, exponent)]
-    return reached[-1] if reached else None
-
-
-def _rank(program: LoyaltyProgram, name: str | None) -> int:
-    return next((i + 1 for i, tier in enumerate(program.tiers) if tier.name == name), 0)
-
-
-def _higher(program: LoyaltyProgram, a: str | None, b: str | None) -> str | None:
-    return a if _rank(program, a) >= _rank(program, b) else b
 
 
 def order_amounts(order: OrderInput, program: LoyaltyProgram, exponent: int) -> tuple[int, int, int]:
@@ -229,7 +221,7 @@ def apply_order(
         cart_touched_ms=0,
     )
     reached = tier_for(qualifying_spend(grown, program, now_ms), program, exponent)
-    after = _higher(program, current.tier, reached.name if reached else None)
+    after = higher(program, current.tier, reached.name if reached else None)
     if after != current.tier:
         grown = msgspec.structs.replace(grown, tier=after, tier_since_ms=now_ms)
     stored = StoredOrder(
@@ -242,6 +234,8 @@ def apply_order(
         tier_before=current.tier,
         tier_after=after,
         digest=order_digest(order),
+        lines=order.lines,
+        coupon_code=order.coupon_code,
     )
     return grown, stored
 
@@ -284,7 +278,7 @@ def apply_refund(
     if reverted:
         reached = tier_for(qualifying_spend(shrunk, program, now_ms), program, exponent)
         shrunk = msgspec.structs.replace(
-            shrunk, tier=_higher(program, order.tier_before, reached.name if reached else None), tier_since_ms=now_ms
+            shrunk, tier=higher(program, order.tier_before, reached.name if reached else None), tier_since_ms=now_ms
         )
     outcome = Refund(
         refund_id=refund_id,
@@ -361,30 +355,6 @@ def abandon_cart(ledger: Ledger, program: LoyaltyProgram, now_ms: int) -> Ledger
         return None
     weight = program.engagement.weights.get("cart_abandoned", 0.0)
     return msgspec.structs.replace(ledger, engagement=ledger.engagement + weight, cart_touched_ms=0)
-
-
-def next_tier(program: LoyaltyProgram, tier: str | None) -> Tier | None:
-    """The tier just above ``tier`` (the lowest one for no tier), or ``None`` at the top."""
-    return next((t for t in program.tiers if _rank(program, t.name) > _rank(program, tier)), None)
-
-
-def missing_for(target: Tier, qualifying_minor: int, program: LoyaltyProgram, exponent: int) -> int:
-    """Qualifying spend (minor units) still missing to reach ``target``; 0 once reached."""
-    return max(0, program.threshold_minor(target, exponent) - qualifying_minor)
-
-
-def next_tier_gap(
-    qualifying_minor: int, cart_minor: int, ledger_tier: str | None, program: LoyaltyProgram, exponent: int
-) -> tuple[Tier, int] | None:
-    """The next tier above the customer's and the amount still missing, when a nudge should show:
-    ``0 < remaining ≤ nudge_window_pct`` of its threshold (DOMAIN.md)."""
-    target = next_tier(program, ledger_tier)
-    if target is None:
-        return None
-    threshold = program.threshold_minor(target, exponent)
-    remaining = threshold - qualifying_minor - cart_minor
-    window = threshold * program.nudge_window_pct / 100
-    return (target, remaining) if 0 < remaining <= window else None
 
 
 def add_months(epoch_ms: int, months: int) -> int:

@@ -35,6 +35,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from banners import BannerError
+from loyalty_nudges.coupons import CHOSEN_PATTERN, CHOSEN_RULE
 from loyalty_nudges.ledger import RefundError
 from loyalty_nudges.program import LoyaltyError
 from personalize import money
@@ -212,6 +213,10 @@ _WORDINGS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+PATTERNS_IN_WORDS = {CHOSEN_PATTERN: CHOSEN_RULE}
+"""Wire patterns whose rule reads better in words than as the pattern."""
+
+
 def in_words(message: str, field: str | None) -> tuple[str | None, str]:
     """msgspec's ``Expected `int` >= 1`` for ``limit`` as ``limit must be at least 1``: the field named first, the
     rule in words; a missing or unknown field becomes the field at fault. Returns the field and the message."""
@@ -227,6 +232,8 @@ def in_words(message: str, field: str | None) -> tuple[str | None, str]:
         found = pattern.search(message)
         if found:
             parts = [_KINDS.get(part, part) for part in found.groups()]
+            if parts and parts[0] in PATTERNS_IN_WORDS:
+                wording = PATTERNS_IN_WORDS[parts[0]]
             return field, f"{field or 'the body'} {wording.format(*parts)}"
     return field, f"{field}: {message}" if field else message
 

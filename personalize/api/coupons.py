@@ -13,7 +13,7 @@ from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.errors import NotFound
-from personalize.loyalty.coupons import coupon_out, create_campaign, redeem
+from personalize.loyalty.coupons import coupon_out, create_campaign, find, redeem
 from personalize.loyalty.types import CampaignIn, CampaignOut, CouponOut, RedeemIn
 
 Code = Annotated[str, PathParameter(min_length=1, max_length=64)]
@@ -36,7 +36,7 @@ class CouponsController(Controller):
     @get("/{code:str}", responses=errors(400, 401, 404, 503))
     async def coupon(self, code: Code, state: State) -> CouponOut:
         """One code (any case, hyphens and spaces ignored)."""
-        found = await state.runtime.store.coupons.coupon(normalize(code))
+        found = await find(state.runtime, code)
         if found is None:
             raise NotFound(f"{normalize(code)}: no such coupon code", "code", code="coupon_unknown")
         return coupon_out(found, state.runtime.settings.currency)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+import msgspec
+
 from loyalty_nudges import coupons as rules
 from loyalty_nudges.coupons import Audience, Campaign, Coupon
 from personalize import money
@@ -33,6 +35,7 @@ def coupon_out(coupon: Coupon, currency: str) -> CouponOut:
         expires_at=_time(coupon.expires_at_ms),
         customer_id=coupon.customer_id,
         used_by_order=coupon.used_by_order,
+        shared=coupon.shared,
     )
 
 
@@ -61,6 +64,8 @@ async def create_campaign(runtime: Runtime, body: CampaignIn, now_ms: int) -> Ca
         audience=body.audience,
         unassigned=body.unassigned,
     )
+    if body.code is not None:
+        return await _shared_campaign(runtime, campaign, body.code)
     customers = await _audience(runtime, body.audience)
     if not await runtime.store.coupons.add_campaign(campaign):
         raise Conflict(f"campaign {body.campaign_id!r} exists already", "campaign_id")
@@ -73,6 +78,30 @@ async def create_campaign(runtime: Runtime, body: CampaignIn, now_ms: int) -> Ca
         entropy_bits=round(rules.entropy_bits(body.length), 1),
         expires_at=_time(expires_ms),
         sample=codes[:3],
+    )
+
+
+async def _shared_campaign(runtime: Runtime, campaign: Campaign, code: str) -> CampaignOut:
+    """A campaign of one shared code. Both the campaign id and the code must be new: they are checked before
+    either is written, so a refusal writes nothing (two creations racing for one code: the second campaign is
+    stored without it, and its answer says so)."""
+    store = runtime.store.coupons
+    if await store.campaign(campaign.campaign_id) is not None:
+        raise Conflict(f"campaign {campaign.campaign_id!r} exists already", "campaign_id")
+    if await store.coupon(code) is not None:
+        raise Conflict(f"the code {code} exists already", "code", code="coupon_exists")
+    if not await store.add_campaign(campaign):
+        raise Conflict(f"campaign {campaign.campaign_id!r} exists already", "campaign_id")
+    shared = msgspec.structs.replace(_coupon(campaign, None), code=code, shared=True)
+    if await store.add_codes([shared]):
+        raise Conflict(f"the code {code} was taken meanwhile by another campaign", "code", code="coupon_exists")
+    return CampaignOut(
+        campaign_id=campaign.campaign_id,
+        codes_issued=1,
+        assigned=0,
+        entropy_bits=0.0,
+        expires_at=_time(campaign.expires_at_ms),
+        sample=[code],
     )
 
 
@@ -112,20 +141,44 @@ def _coupon(campaign: Campaign, owner: str | None) -> Coupon:
     )
 
 
-async def redeem(runtime: Runtime, code: str, body: RedeemIn, now_ms: int) -> CouponOut:
-    """Use a code for an order, atomically; the same order again is the same success."""
+async def find(runtime: Runtime, code: str) -> Coupon | None:
+    """A code as a customer typed it (any case, hyphens and spaces ignored); never a shared code's use record."""
     normal = rules.normalize(code)
+    return None if rules.USE_MARK in normal else await runtime.store.coupons.coupon(normal)
 
-    def decide(coupon: Coupon | None) -> tuple[Coupon | None, tuple[Coupon | None, str | None]]:
-        updated, refusal = rules.redeem(coupon, body.customer_id, body.order_id, now_ms)
-        write = updated if updated is not None and coupon is not None and updated != coupon else None
+
+async def redeem(runtime: Runtime, code: str, body: RedeemIn, now_ms: int) -> CouponOut:
+    """Use a code for an order, atomically; the same order again is the same success. A shared code is used
+    through the customer's own use of it (:func:`loyalty_nudges.coupons.use_of`): once per customer."""
+    normal = rules.normalize(code)
+    found = await find(runtime, normal)
+    if found is None:
+        raise NotFound(f"{normal}: {_REFUSALS['unknown'][1]}", "code", code="coupon_unknown")
+    fresh = rules.use_of(found, body.customer_id) if found.shared else None
+
+    def decide(stored: Coupon | None) -> tuple[Coupon | None, tuple[Coupon | None, str | None]]:
+        current = stored if stored is not None else fresh
+        updated, refusal = rules.redeem(current, body.customer_id, body.order_id, now_ms)
+        write = updated if updated is not None and updated != stored else None
         return write, (updated, refusal)
 
-    updated, refusal = await runtime.store.coupons.transact(normal, decide)
+    updated, refusal = await runtime.store.coupons.transact(fresh.code if fresh else found.code, decide)
     if refusal is not None or updated is None:
         kind, message = _REFUSALS[refusal or "unknown"]
         raise kind(f"{normal}: {message}", "code", code=f"coupon_{refusal or 'unknown'}")
     return coupon_out(updated, runtime.settings.currency)
+
+
+async def usable(runtime: Runtime, code: str, customer_id: str, now_ms: int) -> tuple[Coupon | None, str | None]:
+    """Whether a customer could redeem a code now, without redeeming it: the coupon, or the refusal's words (a
+    checkout shows either before the order is placed; :func:`redeem` decides again, atomically)."""
+    found = await find(runtime, code)
+    current = found
+    if found is not None and found.shared:
+        fresh = rules.use_of(found, customer_id)
+        current = await runtime.store.coupons.coupon(fresh.code) or fresh
+    _, refusal = rules.redeem(current, customer_id, "", now_ms)
+    return (found, None) if refusal is None else (None, _REFUSALS[refusal][1])
 
 
 def best_coupon(coupons: Iterable[Coupon], now_ms: int) -> Coupon | None:

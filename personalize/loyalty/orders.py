@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import msgspec
 
 from loyalty_nudges import ledger as rules
+from loyalty_nudges.coupons import normalize
 from loyalty_nudges.ledger import Ledger, OrderInput, OrderLine, StoredOrder
 from personalize import money
 from personalize.catalog.index import CatalogIndex
@@ -49,6 +50,7 @@ def to_input(order: OrderIn, catalog: CatalogIndex, settings: Settings) -> Order
         completed_at_ms=completed,
         lines=lines,
         total_minor=money.minor_units(order.total, currency, "total"),
+        coupon_code=normalize(order.coupon_code) if order.coupon_code else None,
     )
 
 

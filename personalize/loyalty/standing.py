@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from loyalty_nudges import ledger as rules
+from loyalty_nudges import tiers
 from loyalty_nudges.ledger import Ledger
 from loyalty_nudges.program import LoyaltyProgram, Tier
 from personalize import money
@@ -46,14 +47,14 @@ class Standing(msgspec.Struct, frozen=True, kw_only=True):
 def standing_of(ledger: Ledger, program: LoyaltyProgram, exponent: int, now_ms: int, segment: str | None) -> Standing:
     """The standing of ``ledger`` at ``now_ms``."""
     qualifying = rules.qualifying_spend(ledger, program, now_ms)
-    above = rules.next_tier(program, ledger.tier)
+    above = tiers.next_tier(program, ledger.tier)
     spendable, pending = rules.points_balance(ledger, now_ms)
     return Standing(
         ledger=ledger,
         tier=program.tier_named(ledger.tier),
         qualifying_minor=qualifying,
         next_tier=above,
-        remaining_minor=rules.missing_for(above, qualifying, program, exponent) if above else None,
+        remaining_minor=tiers.missing_for(above, qualifying, program, exponent) if above else None,
         points=spendable,
         pending_points=pending,
         next_expiry=rules.next_expiry(ledger, now_ms),

@@ -12,7 +12,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from loyalty_nudges.coupons import MIN_LENGTH, Audience
+from loyalty_nudges.coupons import CHOSEN_PATTERN, MIN_LENGTH, Audience, check_chosen
 from personalize import money
 from personalize.catalog.items import ItemId
 from personalize.clock import MAX_EPOCH_MS, WireTime, check_time, epoch_ms
@@ -130,9 +130,16 @@ class CampaignIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     valid_hours: Annotated[float, Meta(gt=0, le=24 * 366)] = 48
     audience: Audience = msgspec.field(default_factory=Audience)
     unassigned: Annotated[int, Meta(ge=0, le=100_000)] = 0
+    code: Annotated[str, Meta(max_length=80, pattern=CHOSEN_PATTERN)] | None = None
+    """A code of the shop's choosing (``FBWELCOME10``) that every customer may use once, instead of unique codes:
+    then no ``audience`` or ``unassigned``."""
 
     def __post_init__(self) -> None:
         check_time(self.valid_from, "valid_from")
+        if self.code is not None:
+            self.code = check_chosen(self.code)
+            if self.unassigned or self.audience != Audience():
+                raise ValueError("code: a shared code is for everyone, so give no audience and no unassigned codes")
         if self.valid_from is not None and epoch_ms(self.valid_from) + self.valid_hours * HOUR_MS > MAX_EPOCH_MS:
             raise ValueError(f"valid_hours {self.valid_hours:g} would make the codes expire after the year 5138")
         if (self.discount_pct is None) == (self.discount_amount is None):
@@ -170,6 +177,8 @@ class CouponOut(msgspec.Struct, kw_only=True):
     expires_at: datetime
     customer_id: str | None
     used_by_order: str | None
+    shared: bool = False
+    """A shared code: every customer may use it once (``used_by_order`` stays null)."""
 
 
 class Stats(msgspec.Struct, kw_only=True):

@@ -1,20 +1,20 @@
 """Cart-page nudges: "Spend $500.00 more to reach Bronze", with items that close the gap.
 
 Shown to an identified customer below the top tier while ``0 < remaining ≤ nudge_window_pct`` of the next
-threshold, where ``remaining = threshold − (qualifying spend + cart subtotal)``; gone once the cart crosses
-it. The upgrade itself happens only when an order completes.
+threshold, where ``remaining = threshold − (qualifying spend + what the cart will cost)``; gone once the cart
+crosses it. The upgrade itself happens only when an order completes.
 """
 
 from __future__ import annotations
 
 import bisect
 
-from loyalty_nudges.ledger import next_tier_gap
 from loyalty_nudges.program import LoyaltyProgram
+from loyalty_nudges.tiers import next_tier_gap
 from personalize import money
 from personalize.catalog.index import CatalogIndex
 from personalize.pages.context import PageContext
-from personalize.pages.types import CartLine, Nudge, RecommendedItem, recommended
+from personalize.pages.types import Nudge, PageInfo, RecommendedItem, recommended
 
 GAP_FILLERS = 4
 _PRICE_HEADROOM = 1.5
@@ -22,15 +22,18 @@ _PRICE_HEADROOM = 1.5
 _CANDIDATES = 300
 
 
-def cart_minor(lines: list[CartLine], catalog: CatalogIndex, currency: str) -> int:
-    """The cart's subtotal at catalog prices (the page's own price for items the catalog lacks); a price the
-    currency cannot hold is refused naming its line, before the page records anything."""
+def cart_minor(page: PageInfo, catalog: CatalogIndex, currency: str) -> int:
+    """What the cart will cost: its lines at catalog prices (the page's own price for items the catalog lacks)
+    less ``cart_discount``, never below zero; an amount the currency cannot hold is refused naming its field,
+    before the page records anything."""
     total = 0
-    for index, line in enumerate(lines):
+    for index, line in enumerate(page.cart):
         item = catalog.get(line.item_id)
         own = money.minor_units(line.price, currency, f"page.cart[{index}].price") if line.price is not None else 0
         total += (item.price if item else own) * line.quantity
-    return total
+    if page.cart_discount is not None:
+        total -= money.minor_units(page.cart_discount, currency, "page.cart_discount")
+    return max(0, total)
 
 
 def next_tier_nudge(ctx: PageContext, program: LoyaltyProgram, exponent: int) -> list[Nudge]:

@@ -41,9 +41,13 @@ class PageInfo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     category: CategoryPath | None = None
     item_id: ItemId | None = None
     cart: Annotated[list[CartLine], Meta(max_length=200)] = msgspec.field(default_factory=list)
+    cart_discount: money.OptionalAmount = None
+    """What the visitor will not pay of the cart's lines (member discounts, codes): nudges count what is paid."""
     query: Annotated[str, Meta(max_length=200)] | None = None
 
     def __post_init__(self) -> None:
+        if self.cart_discount is not None:
+            money.check_amount(self.cart_discount, "cart_discount")
         if self.type == "product" and self.item_id is None:
             raise ValueError("item_id is required on a product page")
         if self.type == "category" and self.category is None:

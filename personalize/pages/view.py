@@ -46,7 +46,7 @@ def new_session_id() -> str:
 async def view_page(runtime: Runtime, request: PageRequest, visit: Visit, now: int) -> PageResponse:
     """Record the page view and answer what the page shows (see the module docstring)."""
     settings = runtime.settings
-    cart = cart_minor(request.page.cart, runtime.catalog, settings.currency)
+    cart = cart_minor(request.page, runtime.catalog, settings.currency)
     session_id = request.session_id or new_session_id()
     customer_id = runtime.customer_from(request.customer_token) if request.consent else None
     source = _source(runtime, request, visit)

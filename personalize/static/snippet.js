@@ -3,7 +3,7 @@
  * cart events to POST /v1/events.
  *
  * Loaded `async` by the inline stub (snippet-stub.js) after the page has declared window.pzConfig:
- *   {api: "" | "https://…", page: {type, category?, item_id?, cart?, query?}, customerToken?,
+ *   {api: "" | "https://…", page: {type, category?, item_id?, cart?, cart_discount?, query?}, customerToken?,
  *    consent?: bool, placements?: [...], limit?, exclude?, currency?: "USD", locale?, country?,
  *    linkText?: "Shop now", debug?: bool}
  * Commands, queued before the script loads and run at once afterwards:
@@ -286,6 +286,7 @@
         info.cart.push(clean);
       }
     }
+    if (typeof page.cart_discount === "number" && page.cart_discount > 0) info.cart_discount = page.cart_discount;
     return info;
   }
 

@@ -53,9 +53,9 @@ class RedisLedger:
         if change.ledger is not None:
             pipe.set(ledger_key, ENCODER.encode(change.ledger))
             pipe.sadd(key.ledger_ids(), change.ledger.customer_id)
-        for order in (change.order, *change.orders):
-            if order is not None:
-                pipe.set(key.order(order.order_id), ENCODER.encode(order))
+        orders = {key.order(order.order_id): ENCODER.encode(order) for order in (change.order, *change.orders) if order}
+        if orders:
+            pipe.mset(orders)  # one command for a history's many orders
         for name, delta in change.totals.items():
             pipe.hincrby(key.totals(), name, delta)
 

@@ -101,3 +101,50 @@ def test_valid_from_is_epoch_milliseconds_or_iso(client: TestClient[Any]) -> Non
     starts = [client.get(f"/v1/coupons/{c['sample'][0]}", headers=AUTH).json()["valid_from"] for c in (by_ms, by_iso)]
     assert starts == ["2100-01-01T00:00:00Z", "2100-01-01T00:00:00Z"]
     assert by_ms["expires_at"] == "2100-01-03T00:00:00Z"
+
+
+def test_a_shared_code_works_once_for_each_customer(client: TestClient[Any]) -> None:
+    issued = campaign(client, campaign_id="welcome", discount_pct=10, code="fb-welcome-10")
+    assert (issued["codes_issued"], issued["assigned"], issued["sample"]) == (1, 0, ["FBWELCOME10"])
+    shared = client.get("/v1/coupons/FBWELCOME10", headers=AUTH).json()
+    assert (shared["shared"], shared["customer_id"], shared["used_by_order"]) == (True, None, None)
+    ann = redeem(client, "fbwelcome10", "o1", "ann")
+    assert (ann.status_code, ann.json()["customer_id"], ann.json()["used_by_order"]) == (200, "ann", "o1")
+    assert redeem(client, "FBWELCOME10", "o1", "ann").status_code == 200  # the same order again: the same success
+    again = redeem(client, "FBWELCOME10", "o2", "ann")
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "coupon_used")
+    assert redeem(client, "FBWELCOME10", "o3", "bob").status_code == 200
+    assert client.get("/v1/coupons/FBWELCOME10", headers=AUTH).json()["used_by_order"] is None
+    # a customer's use of it is not a code anyone can type
+    assert client.get("/v1/coupons/FBWELCOME10~ann", headers=AUTH).status_code == 404
+    assert redeem(client, "FBWELCOME10~ann", "o4", "ann").status_code == 404
+
+
+def test_a_shared_code_that_exists_is_refused_and_nothing_is_written(client: TestClient[Any]) -> None:
+    campaign(client, campaign_id="first", discount_pct=10, code="SPRING24")
+    taken = client.post(
+        "/v1/coupons/campaigns",
+        json={"name": "x", "campaign_id": "second", "discount_pct": 5, "code": "spring-24"},
+        headers=AUTH,
+    )
+    assert (taken.status_code, taken.json()["error"]["field"]) == (409, "code")
+    retry = campaign(client, campaign_id="second", discount_pct=5, code="SUMMER24")  # the id was not used up
+    assert retry["sample"] == ["SUMMER24"]
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"code": "AB"}, "code must be 4 to 32 letters and digits"),
+        ({"code": "WELCOME!"}, "letters and digits"),
+        ({"code": "WELCOME10", "unassigned": 5}, "no audience and no unassigned"),
+        ({"code": "WELCOME10", "audience": {"tiers": ["gold"]}}, "no audience and no unassigned"),
+    ],
+)
+def test_bad_shared_codes_are_refused_by_their_words(client: TestClient[Any], body: dict[str, Any], words: str) -> None:
+    response = client.post(
+        "/v1/coupons/campaigns", json={"name": "x", "campaign_id": "bad", "discount_pct": 5, **body}, headers=AUTH
+    )
+    assert response.status_code == 400, response.text
+    assert words in response.json()["error"]["message"]
+    assert client.get("/v1/coupons/WELCOME10", headers=AUTH).status_code == 404

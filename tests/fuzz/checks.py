@@ -49,6 +49,7 @@ BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, str], ...]] = {
         (400, "decimal places"),
         CALENDAR,
         (400, "would make the codes expire after the year 5138"),
+        (400, "a shared code is for everyone"),  # a shared code with an audience or unassigned codes
     ),
     "PUT /v1/admin/banners": ((422, "invalid_banners"),),  # a banner file's own rules (dates, tiers, templates)
 }

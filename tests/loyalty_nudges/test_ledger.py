@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from loyalty_nudges import ledger as rules
+from loyalty_nudges import tiers
 from loyalty_nudges.ledger import Ledger, OrderInput, OrderLine
 from loyalty_nudges.program import LoyaltyProgram, ProgramError, Tier
 
@@ -96,9 +97,9 @@ def test_browser_engagement_is_capped_per_day() -> None:
     [(0, 350_000, ("bronze", 50_000)), (0, 299_999, None), (0, 300_000, ("bronze", 100_000)), (0, 400_000, None)],
 )
 def test_the_nudge_shows_within_a_quarter_of_the_threshold(spend: int, cart: int, shown: object) -> None:
-    gap = rules.next_tier_gap(spend, cart, None, PROGRAM, 2)
+    gap = tiers.next_tier_gap(spend, cart, None, PROGRAM, 2)
     assert (None if gap is None else (gap[0].name, gap[1])) == shown
-    assert rules.next_tier_gap(0, 2_400_000, "gold", PROGRAM, 2) is None
+    assert tiers.next_tier_gap(0, 2_400_000, "gold", PROGRAM, 2) is None
 
 
 def test_month_arithmetic_clamps_to_the_month_end() -> None:
