@@ -95,11 +95,6 @@ class DemoCustomer(msgspec.Struct, kw_only=True):
     first_name: str = ""
 
 
-def demo_customers(settings: Settings) -> list[DemoCustomer]:
-    """The demo store's customers."""
-    return [msgspec.json.decode(line, type=DemoCustomer) for line in fixture_lines(demo_dir(settings), "customers")]
-
-
 async def load_demo_if_empty(runtime: Runtime) -> bool:
     """Load the demo store when ``settings.demo`` is on and the store has no catalog (once across processes)."""
     store = runtime.store
@@ -139,8 +134,32 @@ async def load_demo(runtime: Runtime) -> dict[str, int]:
     shift = now_ms() - max((event.ts for event in events), default=now_ms())
     loaded = await _replay_sessions(runtime, events, shift)
     orders = await _replay_orders(runtime, fixture_lines(source, "orders"), shift)
-    log.info("demo store loaded: %d items, %d events, %d orders", len(items), loaded, orders)
-    return {"items": len(items), "events": loaded, "orders": orders}
+    codes = await _seed_codes(runtime)
+    log.info("demo store loaded: %d items, %d events, %d orders, %d codes", len(items), loaded, orders, codes)
+    return {"items": len(items), "events": loaded, "orders": orders, "codes": codes}
+
+
+DEMO_CAMPAIGNS = (
+    # the Facebook welcome banner's code: any customer may use it once
+    {"campaign_id": "fb-welcome", "name": "Facebook welcome", "code": "FBWELCOME10", "discount_pct": 10},
+    # the personal codes of the engaged-20 and engaged-15 banners
+    {"campaign_id": "engaged-20", "name": "Most engaged: 20 % off", "discount_pct": 20, "prefix": "VIP20-",
+     "audience": {"min_score": 90}},
+    {"campaign_id": "engaged-15", "name": "Engaged: 15 % off", "discount_pct": 15, "prefix": "VIP15-",
+     "audience": {"min_score": 60, "max_score": 90}},
+)  # fmt: skip
+
+
+async def _seed_codes(runtime: Runtime) -> int:
+    """The demo banners' codes: the shared FBWELCOME10 and personal codes for the engaged customers."""
+    from personalize.loyalty.coupons import create_campaign
+    from personalize.loyalty.types import CampaignIn
+
+    issued = 0
+    for campaign in DEMO_CAMPAIGNS:
+        body = msgspec.convert({"valid_hours": 24 * 365, **campaign}, CampaignIn)
+        issued += (await create_campaign(runtime, body, now_ms())).codes_issued
+    return issued
 
 
 async def _bounded(runtime: Runtime, jobs: Iterable[Awaitable[int]]) -> int:

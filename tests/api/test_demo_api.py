@@ -124,7 +124,7 @@ def test_a_cookie_the_browser_wrote_signs_nobody_in(demo: TestClient[Any]) -> No
         demo.cookies.update(cookies)
         assert "customerToken" not in demo.get("/demo/").text
         checkout = demo.post("/demo/checkout", follow_redirects=False)
-        assert checkout.headers["location"] == "/demo/login"
+        assert checkout.headers["location"] == "/demo/login?next=/demo/cart"
     assert demo.get("/v1/admin/stats", headers=AUTH).json()["orders"] == orders
 
 
