@@ -144,6 +144,16 @@ class RecommendationSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields
     """Distinct recent items a session needs before the home page's personal row is served from it."""
     complements: dict[str, list[str]] = msgspec.field(default_factory=_complements)
     """Complete the look: for an item in ``<root>/<leaf>``, the leaves under the same root that complete it."""
+    brand_share: Annotated[float, Meta(gt=0, le=1)] = 0.375
+    """Most of a product page's similar and complete-the-look rows from one brand (3 of 8 by default) while other
+    brands can fill them."""
+    loyal_brand_share: Annotated[float, Meta(gt=0, le=1)] = 0.5
+    """A visitor whose top brand holds this share of their brand affinity is loyal to it: rows let it past the cap."""
+    loyal_brand_events: Annotated[float, Meta(ge=0)] = 3.0
+    """Weighted events a visitor needs before any brand counts as theirs."""
+    similar_price_ratio: Annotated[float, Meta(ge=1.1, le=100)] = 2.0
+    """Similar items are priced within this factor of the anchor's (half to double by default) before the row is
+    completed with the items nearest in price."""
 
 
 class SegmentSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

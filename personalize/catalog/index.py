@@ -43,6 +43,11 @@ class CatalogIndex:
         self._bands = {item.item_id: self._band(item) for item in self.items.values()}
         self.by_price = sorted((item.price, item.item_id) for item in self.items.values() if item.in_stock)
         """In-stock items as (price, id), cheapest first."""
+        by_leaf_price: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for price, item_id in self.by_price:
+            by_leaf_price[self.items[item_id].category].append((price, item_id))
+        self.by_leaf_price = dict(by_leaf_price)
+        """In-stock items of each leaf category as (price, id), cheapest first."""
 
     def newest_first(self, item_id: str) -> tuple[int, str]:
         """Sort key: newest item first, then by id."""

@@ -1,8 +1,9 @@
 """Filling a page's placements: each walks its chain until it holds ``limit`` items.
 
 Items are taken in order, skipping what is out of stock, outside the placement's categories, already on the page,
-in the cart, the page's own item or excluded by the caller. Every item's ``reason`` names the source that served
-it. Pages whose placements are all visitor-free are composed once per moment per process
+in the cart, the page's own item or excluded by the caller, and what the row's own rules refuse
+(``personalize.pages.rows``: near-duplicate titles, a brand over its share). Every item's ``reason`` names the
+source that served it. Pages whose placements are all visitor-free are composed once per moment per process
 (``personalize.pages.placement_cache``).
 """
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from personalize.catalog.items import Item
 from personalize.pages.context import PageContext
 from personalize.pages.placement_cache import PlacementCache
 from personalize.pages.placements import VISITOR_FREE, fill_order
+from personalize.pages.rows import Row, brand_cap
 from personalize.pages.sources import Allowed, Ranked
 from personalize.pages.types import RecommendedItem, recommended
 
@@ -43,6 +44,7 @@ def _shared_key(ctx: PageContext, names: Sequence[str], limit: int) -> Hashable 
         tuple(line.item_id for line in page.cart),
         frozenset(ctx.blocked),
         limit,
+        ctx.loyal_brand,
         ctx.catalog.version,
         ctx.models.manifest.version if ctx.models else None,
     )
@@ -50,26 +52,28 @@ def _shared_key(ctx: PageContext, names: Sequence[str], limit: int) -> Hashable 
 
 async def _compose(ctx: PageContext, names: Sequence[str], limit: int) -> dict[str, list[RecommendedItem]]:
     page: dict[str, list[RecommendedItem]] = {}
+    cap = brand_cap(limit, ctx.settings.brand_share)
     for placement in fill_order(names):
         chain, allowed = placement.chain(ctx)
-        chosen: list[tuple[Item, float, str]] = []
-        for reason, source in chain:
-            if len(chosen) >= limit:
+        row = Row(limit, cap, ctx.loyal_brand)
+        walked: dict[int, Ranked] = {}  # a chain may walk a source twice (with the brand cap, then without)
+        for reason, source, capped in chain:
+            if row.full:
                 break
-            ranked = await source(ctx, limit + len(ctx.blocked))
-            chosen += _take(ranked, reason, ctx, allowed, limit - len(chosen))
-        page[placement.name] = [recommended(item, score, reason, ctx.currency) for item, score, reason in chosen]
+            if id(source) not in walked:
+                walked[id(source)] = await source(ctx, limit + len(ctx.blocked))
+            _take(walked[id(source)], reason, ctx, allowed, row, capped)
+        page[placement.name] = [recommended(item, score, reason, ctx.currency) for item, score, reason in row.chosen]
     return {name: page[name] for name in names}
 
 
-def _take(ranked: Ranked, reason: str, ctx: PageContext, allowed: Allowed, room: int) -> list[tuple[Item, float, str]]:
-    taken: list[tuple[Item, float, str]] = []
+def _take(ranked: Ranked, reason: str, ctx: PageContext, allowed: Allowed, row: Row, capped: bool) -> None:
     for item_id, score in ranked:
+        if row.full:
+            return
         item = ctx.catalog.get(item_id)
         if item is None or not item.in_stock or item_id in ctx.blocked or not allowed(item):
             continue
-        taken.append((item, score, reason))
-        ctx.blocked.add(item_id)
-        if len(taken) == room:
-            break
-    return taken
+        if row.admits(item, capped):
+            row.add(item, score, reason)
+            ctx.blocked.add(item_id)

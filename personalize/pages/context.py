@@ -7,6 +7,7 @@ recommendations) — not the whole runtime. ``blocked`` grows as the page fills:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,19 @@ class PageContext:
         self.blocked = {line.item_id for line in request.page.cart} | set(request.exclude)
         if request.page.item_id:
             self.blocked.add(request.page.item_id)
+
+    @functools.cached_property
+    def loyal_brand(self) -> str | None:
+        """The brand the visitor is loyal to: with ``loyal_brand_events`` weighted events, their top brand when it
+        holds ``loyal_brand_share`` of their brand affinity (a row lets it past its brand cap); else ``None``."""
+        if self.scores.get("n", 0.0) < self.settings.loyal_brand_events:
+            return None
+        brands = {key[6:]: value for key, value in self.scores.items() if key.startswith("brand:") and value > 0}
+        total = sum(brands.values())
+        if not total:
+            return None
+        top = max(brands, key=lambda brand: (brands[brand], brand))
+        return top if brands[top] >= self.settings.loyal_brand_share * total else None
 
     @property
     def anchor(self) -> Item | None:

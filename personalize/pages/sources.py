@@ -1,16 +1,19 @@
 """Where a placement's items come from: ranked sources, and the fallback chain of each placement.
 
-A chain is a list of ``(reason, source)`` and the categories its items may come from; a source returns ranked
+A chain is a list of :class:`Step` (a reason, a source, whether the brand cap applies) and the categories its items
+may come from; a source returns ranked
 ``(item_id, score)`` pairs for a :class:`~personalize.pages.context.PageContext`. A missing model simply yields
 nothing, and the chain falls to the next source (personal → session → trending → catalog).
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
+import math
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -26,9 +29,22 @@ BRAND_CANDIDATES = 60
 """Newest items of each of the visitor's top brands added to a category's ranking candidates."""
 SAME_ATTRIBUTE_CANDIDATES = 2000
 """Newest items of the anchor's brand (or colour) in the wanted categories that same-brand/colour ranks."""
+SIMILAR_ANCHORS = 5
+"""Cart items whose similar items a cart row draws on (the first ones: carts are short)."""
 Source = Callable[["PageContext", int], Awaitable[Ranked]]
 Allowed = Callable[[Item], bool]
-Chain = tuple[list[tuple[str, Source]], Allowed]
+
+
+class Step(NamedTuple):
+    """One link of a chain: the reason its items are served with, their source, and whether the row's brand cap
+    applies to them (``personalize.pages.rows``)."""
+
+    reason: str
+    source: Source
+    capped: bool = False
+
+
+Chain = tuple[list[Step], Allowed]
 
 
 def _pairs(found: tuple[npt.NDArray[np.str_], npt.NDArray[np.float32]]) -> Ranked:
@@ -97,6 +113,22 @@ async def similar(ctx: PageContext, n: int) -> Ranked:
     return _pairs(ctx.models.collaborative.similar_items(anchor.item_id, n * 4, ctx.blocked))
 
 
+def similar_to(items: Callable[[PageContext], list[str]]) -> Source:
+    """The collaborative model's items similar to any of the given items (the cart), each by its best score."""
+
+    async def source(ctx: PageContext, n: int) -> Ranked:
+        anchors = items(ctx)
+        if not (ctx.models and ctx.models.collaborative and anchors):
+            return []
+        best: dict[str, float] = {}
+        for anchor in anchors[:SIMILAR_ANCHORS]:
+            for item_id, score in _pairs(ctx.models.collaborative.similar_items(anchor, n * 4, ctx.blocked)):
+                best[item_id] = max(score, best.get(item_id, score))
+        return sorted(best.items(), key=lambda pair: -pair[1])[: n * 4]
+
+    return source
+
+
 def rules_from(items: Callable[[PageContext], list[str]]) -> Source:
     async def source(ctx: PageContext, n: int) -> Ranked:
         anchors = items(ctx)
@@ -125,6 +157,65 @@ def same_attribute(attribute: str, scopes: Callable[[PageContext], list[str]]) -
         return sorted(((i, trend.get(i, 0.0)) for i in found), key=lambda pair: -pair[1])[: n * 4]
 
     return source
+
+
+def nearest_price(scope: str) -> Source:
+    """The in-stock items of a leaf category nearest to the anchor's price (on a log scale), nearest first."""
+
+    async def source(ctx: PageContext, n: int) -> Ranked:
+        anchor = ctx.anchor
+        prices = ctx.catalog.by_leaf_price.get(scope, [])
+        if anchor is None or not prices:
+            return []
+        above = bisect.bisect_left(prices, (anchor.price, ""))
+        below = above - 1
+        found: Ranked = []
+        at = anchor.price + 1  # prices in minor units, plus one: a free item has a distance too
+        while len(found) < n * 4 and (below >= 0 or above < len(prices)):
+            up = (prices[above][0] + 1) / at if above < len(prices) else math.inf
+            down = at / (prices[below][0] + 1) if below >= 0 else math.inf
+            if up <= down:
+                found.append((prices[above][1], 0.0))
+                above += 1
+            else:
+                found.append((prices[below][1], 0.0))
+                below -= 1
+        return found
+
+    return source
+
+
+def near_price(source: Source) -> Source:
+    """The source's items priced within ``similar_price_ratio`` of the anchor's (up or down)."""
+
+    async def near(ctx: PageContext, n: int) -> Ranked:
+        anchor, catalog = ctx.anchor, ctx.catalog
+        ranked = await source(ctx, n)
+        if anchor is None:
+            return ranked
+        ratio = ctx.settings.similar_price_ratio
+        low, high = anchor.price / ratio, anchor.price * ratio
+        return [
+            (item_id, score)
+            for item_id, score in ranked
+            if (item := catalog.get(item_id)) is not None and low <= item.price <= high
+        ]
+
+    return near
+
+
+def only(keep: Callable[[PageContext, Item], bool], source: Source) -> Source:
+    """The source's items that ``keep`` accepts."""
+
+    async def kept(ctx: PageContext, n: int) -> Ranked:
+        catalog = ctx.catalog
+        return [
+            (item_id, score)
+            for item_id, score in await source(ctx, n)
+            if (item := catalog.get(item_id)) is not None and keep(ctx, item)
+        ]
+
+    return kept
 
 
 async def category_ranking(ctx: PageContext, n: int) -> Ranked:
@@ -165,70 +256,97 @@ def _anchor_and_cart(ctx: PageContext) -> list[str]:
     return ([ctx.request.page.item_id] if ctx.request.page.item_id else []) + _cart(ctx)
 
 
+def complements_of(item: Item, ctx: PageContext) -> list[str]:
+    """Category paths that complete an item's look (same root, leaves from the complements map)."""
+    root, _, leaf = item.category.rpartition("/")
+    return [f"{root}/{other}" if root else other for other in ctx.settings.complements.get(leaf, [])]
+
+
 def complements(ctx: PageContext) -> list[str]:
-    """Category paths that complete the anchor's look (same root, leaves from the complements map)."""
+    """Category paths that complete the anchor's look."""
     anchor = ctx.anchor
-    if anchor is None:
-        return []
-    root, _, leaf = anchor.category.rpartition("/")
-    wanted = ctx.settings.complements.get(leaf, [])
-    return [f"{root}/{other}" if root else other for other in wanted]
+    return complements_of(anchor, ctx) if anchor is not None else []
+
+
+def _cart_complements(ctx: PageContext) -> list[str]:
+    """Category paths that complete the cart's items, none the cart already holds, in the cart's order."""
+    items = [item for item_id in _cart(ctx) if (item := ctx.catalog.get(item_id)) is not None]
+    held = {item.category for item in items}
+    wanted = (scope for item in items for scope in complements_of(item, ctx))
+    return [scope for scope in dict.fromkeys(wanted) if scope not in held]
+
+
+def _not_in_cart_categories(ctx: PageContext, item: Item) -> bool:
+    held = {found.category for item_id in _cart(ctx) if (found := ctx.catalog.get(item_id)) is not None}
+    return item.category not in held
+
+
+def capped_then_not(steps: list[Step]) -> list[Step]:
+    """The steps with the brand cap, then the same steps without it (a row the cap cannot fill is completed)."""
+    return [step._replace(capped=True) for step in steps] + steps
 
 
 def home_for_you(_: PageContext) -> Chain:
     chain = [
-        ("collaborative", for_customer),
-        ("session", for_session),
-        ("trending", trending("")),
-        ("catalog", newest("")),
+        Step("collaborative", for_customer),
+        Step("session", for_session),
+        Step("trending", trending("")),
+        Step("catalog", newest("")),
     ]
     return chain, anything
 
 
 def home_trending(_: PageContext) -> Chain:
-    return [("trending", trending("")), ("catalog", newest(""))], anything
+    return [Step("trending", trending("")), Step("catalog", newest(""))], anything
 
 
 def category_page(ctx: PageContext) -> Chain:
     scope = ctx.request.page.category or ""
     if scope not in ctx.catalog.by_category:  # a category the catalog lacks: the shop's trending (with a warning)
-        return [("trending", trending("")), ("catalog", newest(""))], anything
+        return [Step("trending", trending("")), Step("catalog", newest(""))], anything
     reason = "personalized" if ctx.scores.get("n", 0.0) > 0 else "trending"
-    return [(reason, category_ranking), ("catalog", newest(scope))], under([scope])
+    return [Step(reason, category_ranking), Step("catalog", newest(scope))], under([scope])
 
 
 def product_similar(ctx: PageContext) -> Chain:
+    """Items near the anchor's price, brands mixed, then the nearest in price (brands mixed), then the newest."""
     anchor = ctx.anchor
     scope = anchor.category if anchor else ""
     same = lambda _: [scope]  # noqa: E731
-    chain = [
-        ("similar", similar),
-        ("session", from_items(lambda c: [c.request.page.item_id or ""])),
-        ("same_brand", same_attribute("brand", same)),
-        ("same_color", same_attribute("color", same)),
-        ("trending", trending(scope)),
-        ("catalog", newest(scope)),
+    near = [
+        Step("similar", near_price(similar)),
+        Step("session", near_price(from_items(lambda c: [c.request.page.item_id or ""]))),
+        Step("same_brand", near_price(same_attribute("brand", same))),
+        Step("same_color", near_price(same_attribute("color", same))),
+        Step("trending", near_price(trending(scope))),
     ]
+    nearest = [Step("similar_price", nearest_price(scope))]
+    chain = capped_then_not(near) + capped_then_not(nearest) + [Step("catalog", newest(scope))]
     return chain, under([scope]) if scope else anything
 
 
 def complete_the_look(ctx: PageContext) -> Chain:
     scopes = complements(ctx)
-    chain = [
-        ("cross_sell", rules_from(_anchor_and_cart)),
-        ("similar", similar),
-        ("same_brand", same_attribute("brand", complements)),
-        ("same_color", same_attribute("color", complements)),
+    steps = [
+        Step("cross_sell", rules_from(_anchor_and_cart)),
+        Step("similar", similar),
+        Step("same_brand", same_attribute("brand", complements)),
+        Step("same_color", same_attribute("color", complements)),
     ]
-    chain += [("trending", trending(scope)) for scope in scopes]
-    return chain, under(scopes)
+    steps += [Step("trending", trending(scope)) for scope in scopes]
+    return capped_then_not(steps), under(scopes)
 
 
 def cart_cross_sell(ctx: PageContext) -> Chain:
-    chain = [
-        ("cross_sell", rules_from(_cart)),
-        ("session", from_items(_cart)),
-        ("trending", trending("")),
-        ("catalog", newest("")),
+    """Categories the cart lacks first (what completes its items, then anything else), the rest after."""
+    learned = [
+        Step("cross_sell", rules_from(_cart)),
+        Step("session", from_items(_cart)),
+        Step("similar", similar_to(_cart)),
     ]
-    return chain, anything
+    completing = [Step("trending", trending(scope)) for scope in _cart_complements(ctx)]
+    general = [Step("trending", trending("")), Step("catalog", newest(""))]
+    lacking = [
+        Step(reason, only(_not_in_cart_categories, source)) for reason, source, _ in learned + completing + general
+    ]
+    return lacking + learned + general, anything
