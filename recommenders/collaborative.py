@@ -80,6 +80,26 @@ class TopLists:
         kept = [pos for pos, col in enumerate(idx.tolist()) if col >= 0 and col not in banned][:n]
         return self.item_ids[idx[kept]], score[kept]
 
+    def penalized(self, popularity: npt.NDArray[np.float64], beta: float) -> TopLists:
+        """These lists with each user's items re-ranked by ``score · share^−β``, ``share`` the item's popularity
+        (distinct users, per column of ``item_ids``) over the most popular item's, both plus one; a negative score
+        is divided instead, so it only falls. Item lists are unchanged; ``β = 0`` changes nothing."""
+        if beta == 0:
+            return self
+        share = (popularity + 1.0) / (popularity.max(initial=0.0) + 1.0)
+        idx, score = self.user_idx, self.user_score.astype(np.float64)
+        present = idx >= 0
+        weight = np.where(present, share[np.where(present, idx, 0)] ** -beta, 1.0)
+        adjusted = np.where(score > 0, score * weight, score / weight)
+        adjusted[~present] = -np.inf
+        order = np.argsort(-adjusted, axis=1, kind="stable")
+        ranked = np.take_along_axis(adjusted, order, axis=1)
+        user_top = (
+            np.take_along_axis(idx, order, axis=1).astype(np.int32),
+            np.where(np.isfinite(ranked), ranked, 0.0).astype(np.float32),
+        )
+        return TopLists(self.user_ids, self.item_ids, user_top, (self.item_idx, self.item_score))
+
     def save(self, path: Path) -> None:
         """One ``.npz``, no pickle."""
         np.savez_compressed(

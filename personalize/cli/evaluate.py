@@ -14,6 +14,7 @@ from personalize.cli.train import read_interactions_csv
 from recommenders.collaborative import ALSRecommender, EASERecommender, PopularityRecommender
 from recommenders.evaluation import Metrics, Recommend, Row, evaluate, format_table, recommend_with, split
 from recommenders.interactions import Interactions
+from recommenders.selection import Selection, fit_selected, select
 from recommenders.sessions import SessionRecommender
 
 
@@ -60,15 +61,27 @@ class RecsReport(msgspec.Struct):
     train_rows: int
     test_rows: int
     results: list[Metrics]
+    served: Selection
+    """What ``personalize train`` would choose on this training part (tuned on a validation split of it alone);
+    its figures are the row ``served``."""
 
 
 def _recs(args: argparse.Namespace) -> int:
     rows = read_interactions_csv(args.interactions)
     train, test = split(rows, args.split, args.test_fraction, args.seed)
     _say(args, f"{len(train)} training and {len(test)} test interactions ({args.split} split)")
-    results = [evaluate(name, recommend, train, test, args.k) for name, recommend in _recommenders(train, args)]
-    report = RecsReport(args.split, args.test_fraction, args.seed, args.k, len(train), len(test), results)
-    print(msgspec.json.encode(report).decode() if args.json else format_table(results, args.k))
+    models = _recommenders(train, args)
+    _say(args, "choosing the served model on a validation split of the training part")
+    served = select(train, seed=args.seed, k=args.k, progress=lambda message: _say(args, message))
+    interactions = Interactions.from_weighted((r.user, r.item, r.weight) for r in train)
+    models.append(("served", recommend_with(fit_selected(served, interactions))))
+    results = [evaluate(name, recommend, train, test, args.k) for name, recommend in models]
+    report = RecsReport(args.split, args.test_fraction, args.seed, args.k, len(train), len(test), results, served)
+    if args.json:
+        print(msgspec.json.encode(report).decode())
+    else:
+        print(format_table(results, args.k))
+        print(f"served: {served.candidate.label}, popularity penalty {served.penalty:g} (chosen on validation)")
     return 0
 
 

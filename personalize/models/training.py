@@ -20,16 +20,17 @@ import msgspec
 from personalize.clock import epoch_ms
 from personalize.store.protocols import Interaction
 from personalize.tracking.scoring import RECENT_KINDS
-from recommenders.collaborative import ALSRecommender, EASERecommender
-from recommenders.evaluation import Row, evaluate, recommend_with, split
+from recommenders.evaluation import Row
 from recommenders.interactions import CONFIDENCE, Interactions
 from recommenders.rules import AssociationRules
+from recommenders.selection import Selection, fit_selected, select, steps
 from recommenders.sessions import SessionRecommender
 
 Progress = Callable[[str], None]
-TRAINING_STEPS = 4
-"""Calls ``train`` makes to its progress callback: model selection, collaborative, sessions, rules."""
-ARTIFACT_FORMAT = 1
+TRAINING_STEPS = steps() + 3
+"""Calls ``train`` makes to its progress callback: the model selection's, then collaborative, sessions, rules."""
+ARTIFACT_FORMAT = 2
+"""2: the manifest's ``selection`` records the hyperparameters and the popularity penalty chosen."""
 
 
 class OrderLine(msgspec.Struct):
@@ -73,7 +74,8 @@ class Manifest(msgspec.Struct, kw_only=True):
     source: str
     counts: dict[str, int]
     collaborative: str
-    selection: dict[str, float]
+    selection: Selection
+    """The collaborative model, hyperparameters and popularity penalty chosen on validation, with the figures."""
     params: dict[str, dict[str, float | int | str]]
     seconds: dict[str, float]
 
@@ -122,23 +124,6 @@ def from_rows(rows: list[Row], source: str) -> TrainingData:
     return TrainingData(rows=rows, sessions=sessions, baskets=[], source=source)
 
 
-def choose_collaborative(rows: list[Row], seed: int = 42, k: int = 10) -> tuple[str, dict[str, float]]:
-    """The collaborative model with the best NDCG@k on a user-random hold-out of ``rows``."""
-    train, test = split(rows, "user-random", 0.25, seed)
-    interactions = Interactions.from_weighted((r.user, r.item, r.weight) for r in train)
-    scores: dict[str, float] = {}
-    for name, model in _collaborative_models(interactions.shape[1]).items():
-        scores[name] = evaluate(name, recommend_with(model.fit(interactions)), train, test, k).ndcg
-    return max(scores, key=lambda name: scores[name]), scores
-
-
-def _collaborative_models(n_items: int) -> dict[str, ALSRecommender | EASERecommender]:
-    models: dict[str, ALSRecommender | EASERecommender] = {"als": ALSRecommender()}
-    if n_items <= EASERecommender().max_items:
-        models["ease"] = EASERecommender()
-    return models
-
-
 def train(
     data: TrainingData, models_dir: Path, *, rules_min_count: int = 3, progress: Progress | None = None
 ) -> Manifest:
@@ -150,12 +135,11 @@ def train(
     staging.mkdir(parents=True)
     try:
         with _timed(seconds, "select"):
-            say("choosing the collaborative model on a hold-out")
-            chosen, selection = choose_collaborative(data.rows)
+            chosen = select(data.rows, progress=say)
         with _timed(seconds, "collaborative"):
-            say(f"fitting {chosen} on {len(data.rows)} interactions")
+            say(f"fitting {chosen.candidate.label} (penalty {chosen.penalty:g}) on {len(data.rows)} interactions")
             interactions = Interactions.from_weighted((r.user, r.item, r.weight) for r in data.rows)
-            _collaborative_models(interactions.shape[1])[chosen].fit(interactions).save(staging / "collaborative.npz")
+            fit_selected(chosen, interactions).save(staging / "collaborative.npz")
         with _timed(seconds, "sessions"):
             say(f"fitting AR and SR on {len(data.sessions)} sessions")
             SessionRecommender().fit(data.sessions).save(staging / "sessions.npz")
@@ -175,8 +159,8 @@ def train(
                 "sessions": len(data.sessions),
                 "baskets": len(data.baskets),
             },
-            collaborative=chosen,
-            selection=selection,
+            collaborative=chosen.model,
+            selection=chosen,
             params={"rules": {"min_support": min_support, "min_count": rules_min_count}},
             seconds=seconds,
         )
@@ -195,13 +179,26 @@ def _timed(into: dict[str, float], name: str) -> Iterator[None]:
     into[name] = round(time.perf_counter() - started, 3)
 
 
+class _Format(msgspec.Struct):
+    format: int = 1
+
+
 def versions(models_dir: Path) -> list[Path]:
-    """Complete artifact directories, oldest first."""
+    """Complete artifact directories of this format, oldest first (an older format's are left for retraining)."""
     if not models_dir.is_dir():
         return []
     return sorted(
-        p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").exists()
+        path
+        for path in models_dir.iterdir()
+        if path.is_dir() and not path.name.startswith(".") and _format(path / "manifest.json") == ARTIFACT_FORMAT
     )
+
+
+def _format(manifest: Path) -> int | None:
+    try:
+        return msgspec.json.decode(manifest.read_bytes(), type=_Format).format
+    except (OSError, msgspec.DecodeError):
+        return None
 
 
 def read_manifest(path: Path) -> Manifest:
