@@ -1,11 +1,16 @@
-"""``python -m loadtests.ab BEFORE AFTER``: two builds of the server side by side, measured in alternation.
+"""``python -m loadtests.ab BEFORE AFTER``: two checkouts' page path measured side by side, interleaved.
 
-The machine's speed drifts by as much as a factor of two within minutes (a shared, virtualised host), so runs of
-``make bench`` minutes apart cannot tell a 5 % change from the drift. This starts both servers at once — each
-``personalize serve`` of its own checkout and virtualenv (``BEFORE``/``AFTER`` are the checkouts' directories; each
-has ``.venv/``), memory store, demo store, the same trained models — and for every round loads one, then the other
-(the order swapped every round), a few seconds each, so each pair of runs sees the same machine. It prints every
-run and the medians per target: saturation throughput, server CPU per request, and p99 at half of that rate.
+``make bench`` measures one checkout; run on each of two commits in turn, the difference between them on a
+shared, noisy machine is often smaller than the difference between two runs of one commit (the bare endpoint,
+the same code on both sides, moves by tens of percent). Here both servers run at once, each from its own
+checkout (``PYTHONPATH``) with the demo store and models trained on it, on the same store kind (memory, or
+one redis-server with a database each), and the load alternates between them in short bursts: round after
+round, each target is driven at saturation on one side then the other (the order swapped every round), then
+at a fixed rate (half of the round's slower saturation) on both for the latency. Whatever slows the machine
+during a round slows both sides alike; the medians over the rounds are compared.
+
+Prints, per store and target, the median req/s, server CPU µs per request and p99 of each side, and the
+after/before ratios.
 """
 
 from __future__ import annotations
@@ -19,79 +24,101 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from fixtures import generate
-from loadtests import bench
+from loadtests.bench import _bodies, _free_port, _personalize, _post, _ready, _server_env, _store_url, _Target, _wait
+from loadtests.bench import _tree_cpu as tree_cpu
 from loadtests.loadgen import fixed_rate, saturate
+
+TARGETS = {"product": "/v1/page", "events (20 per call)": "/v1/events", "home": "/v1/page", "cart": "/v1/page"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m loadtests.ab", description=__doc__.split("\n\n")[0])
+    parser.add_argument("before", type=Path, help="checkout of the earlier commit")
+    parser.add_argument("after", type=Path, help="checkout of the later commit")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each burst (default 3)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--stores", default="memory,redis")
+    parser.add_argument("--targets", default="product,events (20 per call)", help=f"of {', '.join(TARGETS)}")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pz-ab-") as work:
+        asyncio.run(_ab(args, Path(work)))
+
+
+async def _ab(args: argparse.Namespace, work: Path) -> None:
+    from fixtures import generate
+
+    bodies = _bodies(generate())
+    for store in [name for name in args.stores.split(",") if name]:
+        with (
+            _store_url(store, work) as url,
+            _side(args.before, url, 1, work) as before,
+            _side(args.after, url, 2, work) as after,
+        ):
+            sides = {"before": before, "after": after}
+            for target in [name for name in args.targets.split(",") if name]:
+                requests = {
+                    name: [_post(side, TARGETS[target], b) for b in bodies[target]] for name, side in sides.items()
+                }
+                _print(store, target, await _rounds(sides, requests, args))
+
+
+async def _rounds(
+    sides: dict[str, _Target], requests: dict[str, list[bytes]], args: argparse.Namespace
+) -> dict[str, dict[str, list[float]]]:
+    """Every round: each side at saturation, then each at half of the slower one's rate (the order swapped)."""
+    for name, side in sides.items():  # warm-up
+        await saturate("127.0.0.1", side.port, requests[name], 2.0, args.connections)
+    figures: dict[str, dict[str, list[float]]] = {name: {"rps": [], "cpu": [], "p99": []} for name in sides}
+    for round_ in range(args.rounds):
+        order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
+        for name in order:
+            side = sides[name]
+            cpu = tree_cpu(side.process.pid)
+            full = await saturate("127.0.0.1", side.port, requests[name], args.seconds, args.connections)
+            figures[name]["rps"].append(full.rate)
+            figures[name]["cpu"].append((tree_cpu(side.process.pid) - cpu) * 1e6 / max(1, full.requests))
+        rate = min(figures[name]["rps"][-1] for name in sides) / 2
+        for name in order:
+            half = await fixed_rate("127.0.0.1", sides[name].port, requests[name], rate, args.seconds, args.connections)
+            figures[name]["p99"].append(half.p99_ms)
+    return figures
+
+
+def _print(store: str, target: str, figures: dict[str, dict[str, list[float]]]) -> None:
+    med = {name: {key: statistics.median(values) for key, values in f.items()} for name, f in figures.items()}
+    b, a = med["before"], med["after"]
+    rounds = len(figures["before"]["rps"])
+    print(
+        f"{store:6} {target:22} req/s {b['rps']:7,.0f} → {a['rps']:7,.0f} ({a['rps'] / b['rps'] - 1:+.1%})  "
+        f"CPU µs/req {b['cpu']:5.0f} → {a['cpu']:5.0f} ({a['cpu'] / b['cpu'] - 1:+.1%})  "
+        f"p99 {b['p99']:5.2f} → {a['p99']:5.2f} ms ({a['p99'] / b['p99'] - 1:+.1%})  medians of {rounds} rounds",
+        flush=True,
+    )
+    for name in ("before", "after"):
+        print(f"    {name:6} req/s " + " ".join(f"{value:,.0f}" for value in figures[name]["rps"]), flush=True)
 
 
 @contextlib.contextmanager
-def _server(checkout: Path, models: Path, work: Path) -> Iterator[bench._Target]:
-    port = bench._free_port()
-    env = {**bench._server_env("memory://", models), "PZ_DEMO": "true"}
-    command = [str(checkout / ".venv" / "bin" / "personalize"), "serve", "--port", str(port)]
-    with (work / f"server-{port}.log").open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=checkout)
+def _side(checkout: Path, url: str, database: int, work: Path) -> Iterator[_Target]:
+    """``personalize serve`` from ``checkout`` (one worker, the demo, its own models and Redis database)."""
+    port = _free_port()
+    models = work / f"models-{database}"
+    store = url if url == "memory://" else url.rsplit("/", 1)[0] + f"/{database}"
+    env = {**_server_env(store, models), "PYTHONPATH": str(checkout.resolve())}
+    command = [_personalize(), "serve", "--port", str(port), "--workers", "1", "--demo"]
+    log_path = work / f"server-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        bench._wait(lambda: bench._ready(port) or process.poll() is not None, 300, f"{checkout} serve")
+        _wait(lambda: _ready(port) or process.poll() is not None, 600, f"personalize serve from {checkout}")
         if process.poll() is not None:
-            raise RuntimeError(f"{checkout}: personalize serve exited")
-        yield bench._Target(port, process)
+            raise RuntimeError(f"personalize serve exited: {log_path.read_text()[-2000:]}")
+        yield _Target(port, process)
     finally:
         process.terminate()
         process.wait(30)
 
 
-async def _run(target: bench._Target, requests: list[bytes], seconds: float, connections: int) -> tuple[float, ...]:
-    await saturate("127.0.0.1", target.port, requests, 1.0, connections)  # warm-up
-    before = bench._tree_cpu(target.process.pid)
-    full = await saturate("127.0.0.1", target.port, requests, seconds, connections)
-    cpu_us = (bench._tree_cpu(target.process.pid) - before) * 1e6 / max(1, full.requests)
-    half = await fixed_rate("127.0.0.1", target.port, requests, full.rate / 2, seconds, connections)
-    return full.rate, cpu_us, half.p99_ms
-
-
-async def _compare(args: argparse.Namespace, work: Path) -> None:
-    demo = generate()
-    models = work / "models"
-    with _server(args.before, models, work) as before, _server(args.after, models, work) as after:
-        sides = {"before": before, "after": after}
-        results: dict[tuple[str, str], list[tuple[float, ...]]] = {}
-        for round_ in range(args.rounds):
-            order = ["before", "after"] if round_ % 2 == 0 else ["after", "before"]
-            for target in args.targets.split(","):
-                bodies = bench._bodies(demo)[target]
-                path = "/v1/events" if target.startswith("events") else "/v1/page"
-                for side in order:
-                    requests = [bench._post(sides[side], path, body) for body in bodies]
-                    run = await _run(sides[side], requests, args.seconds, args.connections)
-                    results.setdefault((target, side), []).append(run)
-                    print(f"round {round_ + 1} {target:22} {side:6} {run[0]:8,.0f} req/s {run[1]:6.0f} µs CPU "
-                          f"p99 {run[2]:6.2f} ms at half", flush=True)  # fmt: skip
-        print()
-        for target in args.targets.split(","):
-            medians = {side: [statistics.median(v[i] for v in results[(target, side)]) for i in range(3)]
-                       for side in ("before", "after")}  # fmt: skip
-            b, a = medians["before"], medians["after"]
-            print(
-                f"{target:22} median req/s {b[0]:,.0f} → {a[0]:,.0f} ({a[0] / b[0] - 1:+.1%}); "
-                f"CPU µs {b[1]:.0f} → {a[1]:.0f} ({a[1] / b[1] - 1:+.1%}); "
-                f"p99 at half {b[2]:.2f} → {a[2]:.2f} ms ({a[2] / b[2] - 1:+.1%})"
-            )
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtests.ab", description=__doc__.split("\n\n")[0])
-    parser.add_argument("before", type=Path, help="checkout of the build measured first (with its .venv)")
-    parser.add_argument("after", type=Path, help="checkout of the build it is compared with (with its .venv)")
-    parser.add_argument("--targets", default="product,events (20 per call)", help="comma-separated bench targets")
-    parser.add_argument("--rounds", type=int, default=10, help="alternations (default 10)")
-    parser.add_argument("--seconds", type=float, default=4.0, help="length of each run (default 4)")
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="pz-ab-") as work:  # the first server trains the models both serve
-        asyncio.run(_compare(args, Path(work)))
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()
