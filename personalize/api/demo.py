@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
@@ -238,7 +238,7 @@ class DemoController(Controller):
         runtime = state.runtime
         customer_id = _signed_in(request, runtime)
         lines = _cart(request, runtime)
-        view = await shop.cart(runtime, customer_id, lines, request.cookies.get(CODE, ""), now_ms())
+        view = await shop.cart(runtime, customer_id, lines, _code(request), now_ms())
         currency = runtime.settings.currency
         page: dict[str, object] = {"type": "cart", "cart": [{"item_id": i, "quantity": q} for i, q in lines]}
         if view.price.discount_minor:
@@ -277,7 +277,7 @@ class DemoController(Controller):
     async def code(self, data: Form) -> Redirect:
         """Put a discount code on the cart (or take it off with an empty one); the cart says whether it applies."""
         code = normalize(data.get("code", ""))[:64]
-        return _to("/demo/cart", {CODE: code})
+        return _to("/demo/cart", {CODE: quote(code, safe="")})  # a cookie holds Latin-1 alone: whatever was typed
 
     @post("/checkout", status_code=303)
     async def checkout(self, request: Request[Any, Any, Any], state: State) -> Redirect:
@@ -291,7 +291,7 @@ class DemoController(Controller):
         if not lines:
             return _to("/demo/cart", {})
         try:
-            order_id = await shop.place_order(runtime, customer_id, lines, request.cookies.get(CODE, ""), now_ms())
+            order_id = await shop.place_order(runtime, customer_id, lines, _code(request), now_ms())
         except ServiceError:
             return _to("/demo/cart", {})
         return _to(f"/demo/orders/{order_id}", {CART: "", CODE: ""})
@@ -371,6 +371,11 @@ class DemoController(Controller):
         if name not in types:
             return Response("", status_code=404, media_type=MediaType.TEXT)
         return Response(_static(name), media_type=types[name], headers={"Cache-Control": "public, max-age=300"})
+
+
+def _code(request: Request[Any, Any, Any]) -> str:
+    """The code the visitor put on the cart, as typed (normal form)."""
+    return unquote(request.cookies.get(CODE, ""))
 
 
 def _to(path: str, cookies: dict[str, str]) -> Redirect:

@@ -174,3 +174,16 @@ def test_pictures_show_the_category_the_colour_and_the_brand(demo: TestClient[An
     dress_shape = re.findall(r"<path d=\"([^\"]+)\"", picture.text)
     assert dress_shape != re.findall(r"<path d=\"([^\"]+)\"", shoes)
     assert demo.get("/demo/images/nope.svg").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["<script>alert(1)</script>", "FBWELCOME10~c00001", "x" * 5000, "ü名\x00", "  "])
+def test_a_hostile_code_in_the_cart_is_refused_by_name_and_changes_nothing(demo: TestClient[Any], code: str) -> None:
+    customer = re.findall(r'data-customer="(c\d+)"', demo.get("/demo/login").text)[0]
+    demo.post("/demo/login", data={"customer_id": customer})
+    demo.post("/demo/cart/add", data={"item_id": "i00009"})
+    response = demo.post("/demo/cart/code", data={"code": code})
+    assert response.status_code == 200, response.text
+    assert "<SCRIPT>" not in response.text.upper().replace("<SCRIPT NONCE", "")  # shown escaped, never as markup
+    assert "code-discount" not in response.text  # no discount taken
+    if code.strip():
+        assert "no such coupon code" in text_of(response.text, "code-error")
