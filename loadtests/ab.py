@@ -19,12 +19,11 @@ import argparse
 import asyncio
 import contextlib
 import statistics
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from loadtests.bench import _bodies, _free_port, _personalize, _post, _ready, _server_env, _store_url, _Target, _wait
+from loadtests.bench import _bodies, _post, _server, _store_url, _Target
 from loadtests.bench import _tree_cpu as tree_cpu
 from loadtests.loadgen import fixed_rate, saturate
 
@@ -101,23 +100,10 @@ def _print(store: str, target: str, figures: dict[str, dict[str, list[float]]]) 
 
 @contextlib.contextmanager
 def _side(checkout: Path, url: str, database: int, work: Path) -> Iterator[_Target]:
-    """``personalize serve`` from ``checkout`` (one worker, the demo, its own models and Redis database)."""
-    port = _free_port()
-    models = work / f"models-{database}"
+    """The bench's server run from ``checkout``, with its own models and (on Redis) its own database."""
     store = url if url == "memory://" else url.rsplit("/", 1)[0] + f"/{database}"
-    env = {**_server_env(store, models), "PYTHONPATH": str(checkout.resolve())}
-    command = [_personalize(), "serve", "--port", str(port), "--workers", "1", "--demo"]
-    log_path = work / f"server-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait(lambda: _ready(port) or process.poll() is not None, 600, f"personalize serve from {checkout}")
-        if process.poll() is not None:
-            raise RuntimeError(f"personalize serve exited: {log_path.read_text()[-2000:]}")
-        yield _Target(port, process)
-    finally:
-        process.terminate()
-        process.wait(30)
+    with _server(store, work / f"models-{database}", work, 1, checkout) as server:
+        yield server
 
 
 if __name__ == "__main__":

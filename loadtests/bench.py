@@ -262,14 +262,17 @@ def _server_env(url: str, models: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _server(url: str, models: Path, work: Path, workers: int) -> Iterator[_Target]:
+def _server(url: str, models: Path, work: Path, workers: int, checkout: Path | None = None) -> Iterator[_Target]:
+    """``personalize serve`` with the demo, as production runs it; from ``checkout`` (``PYTHONPATH``) if given."""
     port = _free_port()
     env = _server_env(url, models)
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout.resolve())
     command = [_personalize(), "serve", "--port", str(port), "--workers", str(workers), "--demo"]
     with (work / f"server-{port}.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait(lambda: _ready(port) or process.poll() is not None, 300, "personalize serve")
+        _wait(lambda: _ready(port) or process.poll() is not None, 600, "personalize serve")
         if process.poll() is not None:
             raise RuntimeError(f"personalize serve exited: {(work / f'server-{port}.log').read_text()[-2000:]}")
         yield _Target(port, process)
