@@ -74,11 +74,14 @@ class Watch:
 
     The snippet sends events with ``fetch(..., {keepalive: true})`` so that they outlive the navigation a click
     starts; the page then sees such a request as aborted although the browser delivers it. Those are counted
-    apart (``events_sent``), and :func:`events_received` checks on the server that every one arrived."""
+    apart (``events_sent``), and :func:`events_received` checks on the server that every one arrived. A picture
+    still loading when the story moves to the next page is aborted by that navigation too: those are kept apart
+    (``images_aborted``) and each is fetched again at the end, so a picture the shop cannot serve still fails."""
 
     def __init__(self, page: Any) -> None:
         self.problems: list[str] = []
         self.events_sent = 0
+        self.images_aborted: list[str] = []
         page.on("console", lambda message: message.type == "error" and self.problems.append(f"console: {message.text}"))
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         page.on("request", self._request)
@@ -93,9 +96,13 @@ class Watch:
             self.events_sent += len(request.post_data_json["events"])
 
     def _failed(self, request: Any) -> None:
-        delivered_later = request.url.endswith("/v1/events") and "ERR_ABORTED" in (request.failure or "")
-        if not delivered_later:
-            self.problems.append(f"failed: {request.url} {request.failure} (on {request.frame.url})")
+        aborted = "ERR_ABORTED" in (request.failure or "")
+        if aborted and request.url.endswith("/v1/events"):
+            return
+        if aborted and request.resource_type == "image":
+            self.images_aborted.append(request.url)
+            return
+        self.problems.append(f"failed: {request.url} {request.failure} (on {request.frame.url})")
 
 
 def events_received(base: str) -> int:
@@ -249,6 +256,7 @@ def test_the_seed_story(browser: Any, shop: str, width: int) -> None:
     shot(page, shots, "12-second-order")
     context.close()
     assert watch.problems == []
+    assert [url for url in set(watch.images_aborted) if httpx.get(url).status_code != 200] == []
     assert watch.events_sent > 0
     deadline = time.monotonic() + 10  # a keepalive request may still be on its way
     while events_received(shop) - received_before < watch.events_sent and time.monotonic() < deadline:
