@@ -198,7 +198,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")] = "USD"
     """Shop currency (ISO 4217); money is held in its minor units."""
     demo: bool = False
-    """Load the demo store into an empty store at start (``personalize serve`` turns it on unless ``--no-demo``)."""
+    """Mount the demo storefront and load the demo store into an empty store at start. ``personalize serve`` turns
+    it on by default only for a store of its own (memory); a shared store (Redis) needs ``--demo``."""
     fixtures_dir: str = ""
     """Directory of demo JSONL files; empty uses the generated demo store (cached in ``demo_cache_dir``)."""
     demo_cache_dir: str = "var/demo"

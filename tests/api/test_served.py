@@ -13,7 +13,7 @@ import pytest
 from personalize.models.training import versions
 from tests.api.conftest import AUTH, CATALOG
 from tests.conftest import wait_until
-from tests.serving import personalize_command, running_server
+from tests.serving import free_port, personalize_command, running_server, server_environment
 
 pytestmark = pytest.mark.slow
 
@@ -132,8 +132,29 @@ def test_without_the_demo_the_served_app_has_no_demo_paths(store: str, request: 
     args = ["--no-demo"] if store == "memory" else ["--store", str(request.getfixturevalue("redis_url"))]
     cookies = {"pz_demo_customer": "c00002", "pz_demo_cart": "i00001:99"}
     with running_server(*args) as base, httpx.Client(base_url=base, cookies=cookies) as client:
-        assert {path: client.request(method, path).status_code for method, path in DEMO_PATHS} == {
-            path: 404 for _, path in DEMO_PATHS
-        }
+        answers = {f"{method} {path}": client.request(method, path).status_code for method, path in DEMO_PATHS}
+        assert answers == {f"{method} {path}": 404 for method, path in DEMO_PATHS}
         assert client.get("/v1/admin/stats", headers=AUTH).json()["orders"] == 0
         assert client.get("/readyz").json()["catalog_items"] == 0  # nor any demo data
+
+
+@pytest.mark.parametrize(("host", "warned"), [("0.0.0.0", True), ("127.0.0.1", False)])
+def test_the_demo_beyond_loopback_is_announced_with_a_warning(host: str, warned: bool, demo_models: Path) -> None:
+    """Anyone who reaches the demo storefront can sign in as a demo customer: said at start when it listens
+    beyond this machine, and not otherwise."""
+    command = [*personalize_command(), "serve", "--host", host, "--port", str(free_port())]
+    environ = server_environment({"PZ_MODELS_DIR": str(demo_models)})
+    lines: list[str] = []
+    with subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:  # up to the ready line, printed once /readyz answers
+                lines.append(line)
+                if line.startswith("personalize: ready on"):
+                    break
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+    assert any(line.startswith("personalize: ready on") for line in lines), lines
+    warnings = [line for line in lines if "WARNING: the demo storefront is on" in line]
+    assert bool(warnings) is warned, lines
