@@ -3,27 +3,36 @@
 The generated store is written once as JSON lines into ``demo_cache_dir`` (keyed by the generator's source, so a
 changed generator writes a new one) and read from there afterwards, which takes a moment where generating it takes
 seconds. Fixture times are shifted so the newest event is "now": trending and profiles then look alive. Sessions
-are replayed and customers' order histories applied several at a time (one store transaction per customer), each
-phase with its progress (``personalize.progress``).
+are replayed and customers' order histories applied several at a time (one store transaction per customer), with
+progress (``personalize.progress``). Into a shared store the history is split by customer between this process
+and helper processes, one per core: the work is Python's (scoring, the ledger, the client), and each customer's
+browsing and orders still apply in order, in one process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
+import multiprocessing
+import multiprocessing.queues
+import os
+import queue
 import shutil
 import time
-from collections.abc import Awaitable, Iterable, Iterator
+import zlib
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 
 from fixtures.records import DemoStore
 from personalize.catalog.types import ItemIn, to_item
 from personalize.clock import epoch_ms, now_ms
-from personalize.progress import progress
+from personalize.progress import Advance, progress
 from personalize.runtime import Runtime
 from personalize.settings import Settings
 from personalize.tracking.scoring import TrackingWrite, score_events
@@ -119,9 +128,10 @@ async def train_demo_if_untrained(runtime: Runtime) -> bool:
     return True
 
 
-async def load_demo(runtime: Runtime) -> dict[str, int]:
+async def load_demo(runtime: Runtime, shards: int | None = None) -> dict[str, int]:
     """Load the demo catalog, browsing history and order history (through the ledger, so the demo's
-    customers have tiers and points); returns counts per kind."""
+    customers have tiers and points), the history in ``shards`` processes (default: see
+    :func:`_history_shards`); returns counts per kind."""
     source = demo_dir(runtime.settings)
     items = [to_item(msgspec.json.decode(line, type=ItemIn), runtime.settings.currency)
              for line in fixture_lines(source, "catalog")]  # fmt: skip
@@ -132,8 +142,16 @@ async def load_demo(runtime: Runtime) -> dict[str, int]:
     await runtime.refresh_catalog()
     events = [msgspec.json.decode(line, type=DemoEvent) for line in fixture_lines(source, "events")]
     shift = now_ms() - max((event.ts for event in events), default=now_ms())
-    loaded = await _replay_sessions(runtime, events, shift)
-    orders = await _replay_orders(runtime, fixture_lines(source, "orders"), shift)
+    total = len(events) + sum(1 for _ in fixture_lines(source, "orders"))
+    shards = shards or _history_shards(runtime)
+    with (
+        progress("demo store: browsing and order history", total, "events and orders") as advance,
+        _helpers(runtime.settings, source, shift, shards) as helped,
+    ):
+        parts = await asyncio.gather(
+            _replay_history(runtime, source, events, shift, Shard(0, shards), advance), helped(advance)
+        )
+    loaded, orders = (sum(counts) for counts in zip(parts[0], *parts[1], strict=True))
     codes = await _seed_codes(runtime)
     log.info("demo store loaded: %d items, %d events, %d orders, %d codes", len(items), loaded, orders, codes)
     return {"items": len(items), "events": loaded, "orders": orders, "codes": codes}
@@ -173,7 +191,102 @@ async def _bounded(runtime: Runtime, jobs: Iterable[Awaitable[int]]) -> int:
     return sum(await asyncio.gather(*(one(job) for job in jobs)))
 
 
-async def _replay_sessions(runtime: Runtime, events: list[DemoEvent], shift: int) -> int:
+class Shard(NamedTuple):
+    """Part ``part`` of ``parts`` of the history: a customer's sessions and orders, or an anonymous session,
+    all in one part, so each customer's history is still applied in order (its browsing, then its orders)."""
+
+    part: int
+    parts: int
+
+    def owns(self, owner: str) -> bool:
+        return zlib.crc32(owner.encode()) % self.parts == self.part
+
+
+def _history_shards(runtime: Runtime) -> int:
+    """How many processes replay the history: one per core (up to four) into a shared store, where the work is
+    this process's CPU (scoring, the ledger, redis-py) rather than the store's; one into a memory store, which
+    lives in this process."""
+    return min(4, len(os.sched_getaffinity(0))) if runtime.store.shared else 1
+
+
+@contextlib.contextmanager
+def _helpers(
+    settings: Settings, source: Path, shift: int, shards: int
+) -> Iterator[Callable[[Advance], Awaitable[list[tuple[int, int]]]]]:
+    """Processes replaying shards 1 to ``shards`` − 1 while this one replays shard 0; yields a function that
+    waits for them, passing their progress on to ``advance``, and returns each one's (events, orders)."""
+    if shards == 1:
+
+        async def nothing(_: Advance) -> list[tuple[int, int]]:
+            return []
+
+        yield nothing
+        return
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no event loop or sockets inherited
+    reports: multiprocessing.queues.Queue[tuple[str, int, int]] = context.Queue()
+    helpers = [context.Process(target=_replay_elsewhere, args=(settings, source, shift, Shard(n, shards), reports),
+                               name=f"demo-history-{n}") for n in range(1, shards)]  # fmt: skip
+    for helper in helpers:
+        helper.start()
+
+    async def results(advance: Advance) -> list[tuple[int, int]]:
+        done: list[tuple[int, int]] = []
+        while len(done) < len(helpers):
+            try:
+                kind, first, second = reports.get_nowait()
+            except queue.Empty:
+                if dead := [helper.name for helper in helpers if helper.exitcode not in (None, 0)]:
+                    raise RuntimeError(f"demo store: {', '.join(dead)} failed (its error is above)") from None
+                await asyncio.sleep(0.05)
+                continue
+            if kind == "done":
+                done.append((first, second))
+            else:
+                advance(first)
+        return done
+
+    try:
+        yield results
+    finally:
+        for helper in helpers:
+            helper.join(timeout=60)
+            if helper.is_alive():
+                helper.kill()
+
+
+def _replay_elsewhere(
+    settings: Settings,
+    source: Path,
+    shift: int,
+    shard: Shard,
+    reports: multiprocessing.queues.Queue[tuple[str, int, int]],
+) -> None:
+    """A helper process's part: its own runtime over the shared store, the catalog read back, its shard."""
+
+    async def replay() -> tuple[int, int]:
+        runtime = Runtime.open(settings)
+        try:
+            await runtime.refresh_catalog()
+            events = [msgspec.json.decode(line, type=DemoEvent) for line in fixture_lines(source, "events")]
+            return await _replay_history(
+                runtime, source, events, shift, shard, lambda n: reports.put(("progress", n, 0))
+            )
+        finally:
+            await runtime.close()
+
+    reports.put(("done", *asyncio.run(replay())))
+
+
+async def _replay_history(
+    runtime: Runtime, source: Path, events: list[DemoEvent], shift: int, shard: Shard, advance: Advance
+) -> tuple[int, int]:
+    """The sessions and then the orders of one shard: (events accepted, orders applied)."""
+    mine = [event for event in events if shard.owns(event.customer_id or event.session_id)]
+    loaded = await _replay_sessions(runtime, mine, shift, advance)
+    return loaded, await _replay_orders(runtime, fixture_lines(source, "orders"), shift, shard, advance)
+
+
+async def _replay_sessions(runtime: Runtime, events: list[DemoEvent], shift: int, advance: Advance) -> int:
     """Every session's events as one tracking write, written a few hundred at a time (pipelined on Redis)."""
     sessions: dict[tuple[str, str | None], list[DemoEvent]] = {}
     for event in events:
@@ -182,32 +295,30 @@ async def _replay_sessions(runtime: Runtime, events: list[DemoEvent], shift: int
     writes = [_write(runtime, session_id, customer_id, batch, shift, now)
               for (session_id, customer_id), batch in sessions.items()]  # fmt: skip
     accepted = 0
-    with progress("demo store: browsing history", len(events), "events") as advance:
-        for start in range(0, len(writes), _CHUNK):
-            part = writes[start : start + _CHUNK]
-            accepted += sum(applied.accepted for applied in await runtime.store.tracking.apply_many(part))
-            advance(sum(len(write.events) for write in part))
+    for start in range(0, len(writes), _CHUNK):
+        part = writes[start : start + _CHUNK]
+        accepted += sum(applied.accepted for applied in await runtime.store.tracking.apply_many(part))
+        advance(sum(len(write.events) for write in part))
     return accepted
 
 
-async def _replay_orders(runtime: Runtime, lines: Iterable[bytes], shift: int) -> int:
+async def _replay_orders(runtime: Runtime, lines: Iterable[bytes], shift: int, shard: Shard, advance: Advance) -> int:
     from personalize.loyalty.orders import apply_history
     from personalize.loyalty.types import OrderIn
 
     histories: dict[str, list[tuple[OrderIn, int]]] = {}
     for line in lines:
         order = msgspec.json.decode(line, type=OrderIn)
-        at = epoch_ms(order.completed_at) + shift
-        histories.setdefault(order.customer_id, []).append((msgspec.structs.replace(order, completed_at=at), at))
-    total = sum(len(history) for history in histories.values())
-    with progress("demo store: order history", total, "orders") as advance:
+        if shard.owns(order.customer_id):
+            at = epoch_ms(order.completed_at) + shift
+            histories.setdefault(order.customer_id, []).append((msgspec.structs.replace(order, completed_at=at), at))
 
-        async def apply(customer_id: str, history: list[tuple[OrderIn, int]]) -> int:
-            applied = await apply_history(runtime, customer_id, sorted(history, key=lambda pair: pair[1]))
-            advance(len(history))
-            return applied
+    async def apply(customer_id: str, history: list[tuple[OrderIn, int]]) -> int:
+        applied = await apply_history(runtime, customer_id, sorted(history, key=lambda pair: pair[1]))
+        advance(len(history))
+        return applied
 
-        return await _bounded(runtime, (apply(c, history) for c, history in histories.items()))
+    return await _bounded(runtime, (apply(c, history) for c, history in histories.items()))
 
 
 def _write(
