@@ -27,7 +27,27 @@ local p = cjson.decode(ARGV[1])
 local REBASE = {decay.REBASE_AFTER}
 local epochs = {{}}
 local function fmt(x) return string.format('%.17g', x) end
+-- increments summed per key and field (member) over the write's events, then written once each: a session's
+-- events mostly raise the same few fields; pending sums are written before a rebase rescales what is stored
+local sums, trend_sums = {{}}, {{}}
+local function add(into, key, field, amount)
+  local fields = into[key]
+  if not fields then fields = {{}}; into[key] = fields end
+  fields[field] = (fields[field] or 0) + amount
+end
+local function write_hash(key)
+  for field, amount in pairs(sums[key] or {{}}) do redis.call('HINCRBYFLOAT', key, field, fmt(amount)) end
+  sums[key] = nil
+end
+local function write_trends()
+  for z, members in pairs(trend_sums) do
+    for member, amount in pairs(members) do redis.call('ZINCRBY', KEYS[z], fmt(amount), member) end
+    redis.call('SADD', KEYS[4], KEYS[z])
+  end
+  trend_sums = {{}}
+end
 local function rebase_hash(key, factor)
+  write_hash(key)
   local all = redis.call('HGETALL', key)
   for i = 1, #all, 2 do
     if string.sub(all[i], 1, 1) ~= '_' then redis.call('HSET', key, all[i], fmt(tonumber(all[i + 1]) * factor)) end
@@ -47,6 +67,7 @@ local function trend_growth(ts, half)
   if not e then e = ts; redis.call('HSET', KEYS[3], 'e', fmt(e)) end
   if (ts - e) / half > REBASE then
     local factor = 2 ^ ((e - ts) / half)
+    write_trends()
     for _, key in ipairs(redis.call('SMEMBERS', KEYS[4])) do
       redis.call('ZUNIONSTORE', key, 1, key, 'WEIGHTS', fmt(factor))
     end
@@ -73,21 +94,21 @@ for _, ev in ipairs(p.events) do
     end
     if #ev.f > 0 then
       local amount = ev.a * hash_growth(KEYS[1], ev.ts, p.hs)
-      for _, f in ipairs(ev.f) do redis.call('HINCRBYFLOAT', KEYS[1], f, fmt(amount)) end
+      for _, f in ipairs(ev.f) do add(sums, KEYS[1], f, amount) end
       if p.customer == 1 then
         amount = ev.a * hash_growth(KEYS[2], ev.ts, p.hc)
-        for _, f in ipairs(ev.f) do redis.call('HINCRBYFLOAT', KEYS[2], f, fmt(amount)) end
+        for _, f in ipairs(ev.f) do add(sums, KEYS[2], f, amount) end
       end
     end
     if #ev.z > 0 then
       local amount = ev.t * trend_growth(ev.ts, p.ht)
-      for _, z in ipairs(ev.z) do
-        redis.call('ZINCRBY', KEYS[z], fmt(amount), ev.i)
-        redis.call('SADD', KEYS[4], KEYS[z])
-      end
+      for _, z in ipairs(ev.z) do add(trend_sums, z, ev.i, amount) end
     end
   end
 end
+write_hash(KEYS[1])
+write_hash(KEYS[2])
+write_trends()
 if p.src ~= '' then redis.call('HSETNX', KEYS[1], '_s', p.src) end
 if p.customer == 1 then
   redis.call('HSET', KEYS[1], '_c', p.cid)

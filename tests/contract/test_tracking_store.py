@@ -67,6 +67,22 @@ async def test_a_long_gap_rebases_without_losing_precision(store: Store) -> None
     assert scores["n"] == pytest.approx(1.0 + 3.0 * 2.0 ** -(decay.REBASE_AFTER + 6), rel=1e-9)
 
 
+async def test_a_long_gap_inside_one_write_rebases_the_events_before_it(store: Store) -> None:
+    """One write's increments are summed before they are stored: those before a gap long enough to rebase
+    are rescaled with what is stored, not added after it (profile and trending alike)."""
+    half, day = 45 * MIN, 24 * 60 * MIN
+    gap = int((decay.REBASE_AFTER + 5) * max(half, day))
+    later = T0 + gap
+    await store.tracking.apply(
+        write(event(T0, weight=3.0, item="old"), event(T0 + 1, weight=1.0, item="old"), event(later, item="new"))
+    )
+    scores = await session_scores(store, "sess-0001", later, half)
+    assert scores["n"] == pytest.approx(1.0 + 4.0 * 2.0 ** -(gap / half), rel=1e-9)
+    epoch, top = await store.tracking.trending("", 10)
+    trends = {item: decay.to_now(s, epoch, later, day) for item, s in top}
+    assert trends == pytest.approx({"new": 1.0, "old": 2.0 * 2.0 ** -(gap / day)}, rel=1e-6)
+
+
 async def test_repeated_event_ids_count_once_per_session(store: Store) -> None:
     first = await store.tracking.apply(write(event(T0, "e1"), event(T0, "e2")))
     again = await store.tracking.apply(write(event(T0, "e1"), event(T0, "e3")))
