@@ -8,21 +8,25 @@ from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from personalize.runtime import Runtime
+
 
 class Health(msgspec.Struct):
-    """Liveness or readiness; ``catalog_items`` is the size of this process's catalog index, ``models`` the
-    version of the models it serves (``null``: none, placements fall back to trending)."""
+    """Liveness or readiness; ``store`` whether the store answered (``null`` on ``/healthz``, which does not ask
+    it), ``catalog_items`` the size of this process's catalog index, ``models`` the version of the models it
+    serves (``null``: none, placements fall back to trending)."""
 
     status: str
-    store: bool = True
-    catalog_items: int = 0
-    models: str | None = None
+    store: bool | None
+    catalog_items: int
+    models: str | None
 
 
 @get("/healthz", tags=["operations"])
-async def healthz() -> Health:
-    """The process is up."""
-    return Health("ok")
+async def healthz(state: State) -> Health:
+    """The process is up (the store is not asked), with what it holds."""
+    runtime = state.runtime
+    return Health("ok", None, len(runtime.catalog), _models(runtime))
 
 
 @get(
@@ -34,9 +38,12 @@ async def readyz(state: State) -> Response[Health]:
     """Ready to serve: the store answers. 503 otherwise."""
     runtime = state.runtime
     reachable = await runtime.store.ping()
-    models = runtime.models.version if runtime.models else None
-    body = Health("ready" if reachable else "not_ready", reachable, len(runtime.catalog), models)
+    body = Health("ready" if reachable else "not_ready", reachable, len(runtime.catalog), _models(runtime))
     return Response(body, status_code=200 if reachable else 503)
+
+
+def _models(runtime: Runtime) -> str | None:
+    return runtime.models.version if runtime.models else None
 
 
 EXPOSITION = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")

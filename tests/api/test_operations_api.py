@@ -16,7 +16,7 @@ from tests.conftest import RedisServer, make_settings, require_or_skip
 
 
 def test_health_and_readiness(client: TestClient[Any]) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "store": True, "catalog_items": 0, "models": None}
+    assert client.get("/healthz").json() == {"status": "ok", "store": None, "catalog_items": 30, "models": None}
     ready = client.get("/readyz")
     assert (ready.status_code, ready.json()["status"], ready.json()["catalog_items"]) == (200, "ready", 30)
 
