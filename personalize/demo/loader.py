@@ -247,6 +247,10 @@ def _helpers(
 
     try:
         yield results
+    except BaseException:  # this process's part failed or was interrupted: the helpers stop writing now
+        for helper in helpers:
+            helper.kill()
+        raise
     finally:
         for helper in helpers:
             helper.join(timeout=60)
