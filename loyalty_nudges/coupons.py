@@ -30,6 +30,7 @@ YEAR_MS = 365 * 86_400_000
 USE_MARK = "~"
 """Joins a shared code and a customer id into the key of that customer's use; codes never contain it."""
 
+Benefit = Literal["discount", "free_shipping", "item"]
 Refusal = Literal["unknown", "used", "expired", "not_yet_valid", "not_yours"]
 
 
@@ -77,6 +78,10 @@ class Coupon(msgspec.Struct, frozen=True, kw_only=True):
     shared: bool = False
     """A code the shop chose (``FBWELCOME10``) that every customer may use once; each use is a coupon of its
     own under :func:`use_of`'s code."""
+    benefit: Benefit = "discount"
+    """What the code gives: the discount above, free shipping, or the reward's item (an experience, a gift)."""
+    voided: bool = False
+    """Withdrawn before use (its redemption was cancelled); refused like a used code."""
 
 
 class Campaign(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,6 +144,8 @@ def redeem(coupon: Coupon | None, customer_id: str, order_id: str, now_ms: int) 
         return None, "unknown"
     if coupon.used_by_order is not None:
         return (coupon, None) if coupon.used_by_order == order_id else (None, "used")
+    if coupon.voided:
+        return None, "used"
     if coupon.customer_id is not None and coupon.customer_id != customer_id:
         return None, "not_yours"
     if now_ms < coupon.valid_from_ms:

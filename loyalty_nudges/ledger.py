@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from loyalty_nudges.customers import CustomerRecord
 from loyalty_nudges.program import LoyaltyError, LoyaltyProgram
 from loyalty_nudges.tiers import higher, tier_for
 
@@ -99,6 +100,10 @@ class Ledger(msgspec.Struct, frozen=True, kw_only=True):
     """The net change browser events made to the score on ``engagement_day`` (within ± the daily cap)."""
     cart_touched_ms: int = 0
     """Last add to cart from a browser since the last order (0: none) — for the abandoned-cart rule."""
+    record: CustomerRecord | None = None
+    """The personal data the shop sent (none before, or after the customer was erased)."""
+    welcomed: bool = False
+    """The welcome bonus was given (kept through an erasure, so it is never given twice)."""
 
 
 class Refund(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,4 +1,4 @@
-"""The loyalty program a shop configures: tiers, the qualifying window, points and engagement rules.
+"""The loyalty program a shop configures: tiers, the qualifying window, points, rewards and engagement rules.
 
 Written by people in the settings TOML (``[loyalty]``), so every field is validated and unknown fields are
 errors. Thresholds are amounts in the shop currency; the ledger works in integer minor units.
@@ -6,11 +6,12 @@ errors. Thresholds are amounts in the shop currency; the ledger works in integer
 Exceptions::
 
     LoyaltyError (ValueError)
-    └── ProgramError          the program is inconsistent (names the tier or field)
+    └── ProgramError          the program is inconsistent (names the tier, reward or field)
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -20,6 +21,8 @@ from msgspec import Meta
 Window = Literal["lifetime", "rolling_365d", "calendar_year"]
 TierName = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Amount = Annotated[float, Meta(ge=0, le=1e9)]
+RewardKind = Literal["percent_off", "amount_off", "free_shipping", "item"]
+RewardId = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")]
 
 
 class LoyaltyError(ValueError):
@@ -79,6 +82,98 @@ class EngagementRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """A cart with no order this long after its last change counts as abandoned."""
 
 
+class Reward(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Something a customer buys with points; redeeming it issues a single-use code of its ``kind``."""
+
+    id: RewardId
+    title: Annotated[str, Meta(min_length=1, max_length=120)]
+    cost: Annotated[int, Meta(ge=1, le=100_000_000)]
+    """Points it costs."""
+    kind: RewardKind
+    percent: Annotated[float, Meta(gt=0, le=100)] | None = None
+    """The discount of a ``percent_off`` reward."""
+    amount: Annotated[float, Meta(gt=0, le=1e9)] | None = None
+    """The discount of an ``amount_off`` reward, in the shop currency."""
+    stock: Annotated[int, Meta(ge=0, le=100_000_000)] | None = None
+    """How many can ever be redeemed (an experience's seats); none: unlimited."""
+    tiers: tuple[str, ...] = ()
+    """Only customers in these tiers may redeem it; empty: everybody."""
+    available_from: date | None = None
+    available_until: date | None = None
+    """The last day (UTC) it can be redeemed."""
+    code_valid_days: Annotated[int, Meta(ge=1, le=3650)] = 30
+    """How long the issued code stays usable."""
+
+    def __post_init__(self) -> None:
+        if self.kind == "percent_off" and self.percent is None:
+            raise ProgramError(f"reward {self.id!r}: a percent_off reward needs percent")
+        if self.kind == "amount_off" and self.amount is None:
+            raise ProgramError(f"reward {self.id!r}: an amount_off reward needs amount")
+        if self.kind != "percent_off" and self.percent is not None:
+            raise ProgramError(f"reward {self.id!r}: percent belongs to percent_off rewards only")
+        if self.kind != "amount_off" and self.amount is not None:
+            raise ProgramError(f"reward {self.id!r}: amount belongs to amount_off rewards only")
+        if self.available_from and self.available_until and self.available_until < self.available_from:
+            raise ProgramError(
+                f"reward {self.id!r}: available_until {self.available_until} is before available_from "
+                f"{self.available_from}"
+            )
+
+    def available(self, now_ms: int) -> bool:
+        """Whether it can be redeemed on this UTC day."""
+        today = datetime.fromtimestamp(now_ms / 1000, tz=UTC).date()
+        return (self.available_from is None or today >= self.available_from) and (
+            self.available_until is None or today <= self.available_until
+        )
+
+    def open_to(self, tier: str | None) -> bool:
+        """Whether a customer of this tier may redeem it."""
+        return not self.tiers or tier in self.tiers
+
+
+def check_rewards(rewards: tuple[Reward, ...], tier_names: list[str]) -> None:
+    """Program-level rules of the rewards: ids unique, tier restrictions naming tiers of the program."""
+    seen: set[str] = set()
+    for index, reward in enumerate(rewards):
+        if reward.id in seen:
+            raise ProgramError(f"rewards[{index}].id: the id {reward.id!r} is used more than once")
+        seen.add(reward.id)
+        for tier in reward.tiers:
+            if tier not in tier_names:
+                raise ProgramError(
+                    f"rewards[{index}].tiers: {tier!r} is not a tier of the program ({', '.join(tier_names)})"
+                )
+
+
+class ActionRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A named action the shop's server reports (``recycling_dropoff``): points, and optionally a code."""
+
+    name: RewardId
+    points: Annotated[int, Meta(ge=0, le=1_000_000)]
+    coupon_percent: Annotated[float, Meta(gt=0, le=100)] | None = None
+    """A single-use code of this discount comes with the points."""
+    coupon_valid_days: Annotated[int, Meta(ge=1, le=3650)] = 30
+
+
+class Earning(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Bonus points beside the purchase points."""
+
+    welcome_bonus: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
+    """Points a customer gets when their record is first stored (``PUT /v1/customers/{id}``), once."""
+    actions: tuple[ActionRule, ...] = ()
+    """Actions ``POST /v1/customers/{id}/actions`` may name."""
+
+    def __post_init__(self) -> None:
+        names = [action.name for action in self.actions]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise ProgramError(f"earning.actions[{index}].name: the action {name!r} is named more than once")
+
+    def action_named(self, name: str) -> ActionRule | None:
+        """The action of that name, if the program has it."""
+        return next((action for action in self.actions if action.name == name), None)
+
+
 class LoyaltyProgram(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The whole program (``[loyalty]`` in the settings). Demo: bronze 4,000 / silver 10,000 / gold 25,000."""
 
@@ -97,6 +192,9 @@ class LoyaltyProgram(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     """Show "spend X more" when the gap to the next tier is at most this share of its threshold."""
     points: PointsRules = msgspec.field(default_factory=PointsRules)
     engagement: EngagementRules = msgspec.field(default_factory=EngagementRules)
+    rewards: tuple[Reward, ...] = ()
+    """What points buy (``[[loyalty.rewards]]``)."""
+    earning: Earning = msgspec.field(default_factory=Earning)
 
     def __post_init__(self) -> None:
         names = [tier.name for tier in self.tiers]
@@ -109,10 +207,15 @@ class LoyaltyProgram(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
                     f"tiers: {upper.name!r} threshold {upper.threshold:g} must exceed {lower.name!r} threshold "
                     f"{lower.threshold:g}"
                 )
+        check_rewards(self.rewards, names)
 
     def threshold_minor(self, tier: Tier, exponent: int) -> int:
         """A tier's threshold in minor units (exact for the decimal written in the file)."""
         return int(Decimal(str(tier.threshold)).scaleb(exponent))
+
+    def reward_named(self, reward_id: str) -> Reward | None:
+        """The reward of that id, if the program offers it."""
+        return next((reward for reward in self.rewards if reward.id == reward_id), None)
 
     def tier_named(self, name: str | None) -> Tier | None:
         """The tier of that name, if the program has it."""

@@ -20,12 +20,19 @@ from personalize.api.auth import API_KEY_SCHEME
 from personalize.api.bodies import ExactJsonRequest
 from personalize.api.catalog import CatalogController
 from personalize.api.coupons import CouponsController
-from personalize.api.customers import customer_loyalty
+from personalize.api.customers import (
+    customer_action,
+    customer_export,
+    customer_loyalty,
+    delete_customer,
+    store_customer,
+)
 from personalize.api.demo import DemoController
 from personalize.api.events import track_events
 from personalize.api.health import favicon, healthz, metrics, metrics_head, readyz
 from personalize.api.orders import OrdersController
 from personalize.api.pages import page_view
+from personalize.api.rewards import cancel_redemption, create_redemption, rewards
 from personalize.api.segments import SegmentsController
 from personalize.api.sessions import session_profile
 from personalize.api.snippet import REDOC, redoc, snippet, snippet_stub
@@ -68,6 +75,13 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
             CouponsController,
             SegmentsController,
             customer_loyalty,
+            store_customer,
+            delete_customer,
+            customer_export,
+            customer_action,
+            rewards,
+            create_redemption,
+            cancel_redemption,
             catalog,
             AdminController,
             track_events,

@@ -17,6 +17,7 @@ Exceptions and their statuses::
     └── RateLimited                   429 over a rate limit, with ``retry_after`` seconds
     personalize.money.MoneyError      400 an amount the shop currency cannot hold
     loyalty_nudges RefundError        422 more than what remains of the order
+    loyalty_nudges RedemptionError    409 a reward the customer cannot have now (points, stock, tier, dates)
     loyalty_nudges LoyaltyError       422 any other refusal of the loyalty rules
     banners.BannerError               422 a banner file that does not validate
     store StoreUnavailable            503 the store did not answer (``StoreFull``: it took no writes), Retry-After
@@ -38,6 +39,7 @@ from banners import BannerError
 from loyalty_nudges.coupons import CHOSEN_PATTERN, CHOSEN_RULE
 from loyalty_nudges.ledger import RefundError
 from loyalty_nudges.program import LoyaltyError
+from loyalty_nudges.rewards import NotEnoughPoints, RedemptionError
 from personalize import money
 from personalize.money import MoneyError
 from personalize.store.protocols import StoreFull, StoreUnavailable
@@ -99,6 +101,7 @@ STATUS: dict[type[Exception], int] = {
     RateLimited: 429,
     MoneyError: 400,
     RefundError: 422,
+    RedemptionError: 409,
     LoyaltyError: 422,
     BannerError: 422,
     StoreUnavailable: 503,
@@ -158,6 +161,11 @@ def refund_error(request: Request[Any, Any, Any], exc: RefundError) -> Response[
     remaining = money.format_amount(exc.remaining_minor, currency)
     message = f"amount: {exc}; {remaining} remains refundable"
     return _respond(422, ErrorDetail("refund_too_large", message, "amount"))
+
+
+def redemption_error(_: Request[Any, Any, Any], exc: RedemptionError) -> Response[ErrorBody]:
+    field = "points" if isinstance(exc, NotEnoughPoints) else "reward_id"
+    return _respond(409, ErrorDetail(exc.reason, str(exc), field))
 
 
 def loyalty_error(_: Request[Any, Any, Any], exc: LoyaltyError) -> Response[ErrorBody]:
@@ -283,6 +291,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ServiceError: service_error,
     MoneyError: money_error,
     RefundError: refund_error,
+    RedemptionError: redemption_error,
     LoyaltyError: loyalty_error,
     BannerError: banner_error,
     ValidationException: validation_error,

@@ -12,6 +12,8 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -170,6 +172,15 @@ class SegmentSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         validate_rules(self.rules)
 
 
+class OutboxSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The loyalty outbox (``GET /v1/admin/events``): how long and how many notices it keeps."""
+
+    retention_days: Annotated[float, Meta(ge=1, le=3650)] = 30.0
+    """Notices older than this are trimmed as new ones are appended."""
+    max_length: Annotated[int, Meta(ge=1000, le=100_000_000)] = 1_000_000
+    """At most this many notices are kept (the oldest go first)."""
+
+
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Everything the server reads at start. Each field's default is the value used when unset."""
 
@@ -198,7 +209,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")] = "USD"
     """Shop currency (ISO 4217); money is held in its minor units."""
     demo: bool = False
-    """Mount the demo storefront and load the demo store into an empty store at start. ``personalize serve`` turns
+    """Mount the demo storefront and load the demo store into an empty store at start; the loyalty program is then
+    the demo's (``personalize/demo/loyalty.toml``) unless ``[loyalty]`` is set. ``personalize serve`` turns
     it on by default only for a store of its own (memory); a shared store (Redis) needs ``--demo``."""
     fixtures_dir: str = ""
     """Directory of demo JSONL files; empty uses the generated demo store (cached in ``demo_cache_dir``)."""
@@ -220,6 +232,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     loyalty: LoyaltyProgram = msgspec.field(default_factory=LoyaltyProgram)
     segments: SegmentSettings = msgspec.field(default_factory=SegmentSettings)
     limits: LimitSettings = msgspec.field(default_factory=LimitSettings)
+    outbox: OutboxSettings = msgspec.field(default_factory=OutboxSettings)
 
     @property
     def store_shared(self) -> bool:
@@ -238,6 +251,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
                 f"loyalty.currency {self.loyalty.currency!r} (PZ_LOYALTY__CURRENCY) differs from currency "
                 f"{self.currency!r} (PZ_CURRENCY): the loyalty program counts in the shop's currency"
             )
+        for index, reward in enumerate(self.loyalty.rewards):
+            if reward.amount is not None:
+                money.minor_units(Decimal(str(reward.amount)), self.currency, f"loyalty.rewards[{index}].amount")
         scheme, sep, _ = self.store_url.partition("://")
         if not sep or scheme not in STORE_SCHEMES:
             raise ValueError(f"store_url {self.store_url!r} must start with memory:// or redis:// (rediss:// for TLS)")
@@ -264,9 +280,19 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | N
         if name.startswith("PZ_") and name not in _NOT_SETTINGS:
             _set_path(tree, name[3:].lower().split("__"), _env_value(name, value))
     try:
-        return msgspec.convert(tree, Settings, strict=False)
+        settings = msgspec.convert(tree, Settings, strict=False)
+        if settings.demo and "loyalty" not in tree:
+            # the demo shop runs the demo's program (with rewards) unless the settings give one of their own
+            settings = msgspec.convert({**tree, "loyalty": demo_program()}, Settings, strict=False)
+        return settings
     except msgspec.ValidationError as exc:
         raise SettingsError(_name_key(str(exc))) from None
+
+
+def demo_program() -> dict[str, Any]:
+    """The demo shop's loyalty program (``personalize/demo/loyalty.toml``, the README's example program)."""
+    text = (resources.files("personalize.demo") / "loyalty.toml").read_text()
+    return dict(tomllib.loads(text)["loyalty"])
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -120,9 +120,10 @@ UNLIMITED = {"PZ_LIMITS__IP_PER_SECOND": "0", "PZ_LIMITS__SESSION_PER_SECOND": "
 """Tests drive many calls from one address and session: rate limits are off unless a test turns them on."""
 
 
-def make_settings(**overrides: Any) -> Settings:
-    """Test settings; a test that turns the demo on passes ``models_dir`` too (else the demo would train
-    into the shared no-models directory and other tests would find models there)."""
+def make_settings(config: str = "", **overrides: Any) -> Settings:
+    """Test settings (from the settings file ``config`` too, when given); a test that turns the demo on passes
+    ``models_dir`` too (else the demo would train into the shared no-models directory and other tests would find
+    models there)."""
     if str(overrides.get("demo")).lower() == "true" and "models_dir" not in overrides:
         raise ValueError("a demo app in tests needs models_dir (e.g. the demo_models fixture)")
     env = {
@@ -134,7 +135,7 @@ def make_settings(**overrides: Any) -> Settings:
         **UNLIMITED,
     }
     env.update({f"PZ_{key.upper()}": str(value) for key, value in overrides.items()})
-    return load_settings(env, config_path="")
+    return load_settings(env, config_path=config)
 
 
 @pytest.fixture(params=BACKENDS)

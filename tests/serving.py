@@ -31,10 +31,9 @@ def server_environment(env: dict[str, str] | None = None) -> dict[str, str]:
         "PZ_MODELS_DIR": NO_MODELS,
         "PZ_SEGMENTS__EVERY_HOURS": "0",
         **UNLIMITED,
-        **(env or {}),
     }
-    environ.pop("PZ_CONFIG", None)
-    return environ
+    environ.pop("PZ_CONFIG", None)  # the developer's own settings file must not leak into tests; a test may name one
+    return {**environ, **(env or {})}
 
 
 @contextmanager

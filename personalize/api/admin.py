@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.params import QueryParameter
 
 from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.errors import InvalidInput, NotFound
 from personalize.loyalty import reports
-from personalize.loyalty.types import Stats
+from personalize.loyalty.outbox import notice_page
+from personalize.loyalty.types import NoticePage, Stats
 from personalize.models.types import ModelsLoaded
 from personalize.pages.banner_rules import BannerDocument, Format
 from personalize.pages.types import BannersOut
@@ -62,6 +64,18 @@ class AdminController(Controller):
         """Customers, orders, lifetime spend (net of refunds), customers per tier and per segment of the live
         segmentation run."""
         return await reports.stats(state.runtime)
+
+    @get("/events", responses=errors(400, 401, 503))
+    async def events(
+        self,
+        state: State,
+        after: Annotated[str | None, QueryParameter(max_length=32, pattern=r"^\d{1,15}-\d{1,12}$")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> NoticePage:
+        """The loyalty outbox, oldest first: every tier change, points earned, expiring and expired, reward
+        redeemed, coupon issued, in the order they happened, each written in the same atomic step as the change.
+        Pass the last ``id`` seen (``next_after``) as ``after`` to read on; kept for ``outbox.retention_days``."""
+        return await notice_page(state.runtime, after, limit)
 
     @get("/banners", responses=errors(401, 503))
     async def get_banners(self, state: State) -> BannersOut:

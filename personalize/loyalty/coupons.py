@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from loyalty_nudges import coupons as rules
-from loyalty_nudges.coupons import Audience, Campaign, Coupon
+from loyalty_nudges.coupons import Audience, Benefit, Campaign, Coupon
 from personalize import money
 from personalize.clock import epoch_ms
 from personalize.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -129,6 +129,31 @@ async def _issue(runtime: Runtime, campaign: Campaign, owners: list[str | None])
     return issued
 
 
+def single_use(
+    campaign_id: str,
+    customer_id: str,
+    *,
+    prefix: str,
+    valid_from_ms: int,
+    expires_at_ms: int,
+    discount_pct: float = 0.0,
+    discount_minor: int = 0,
+    benefit: Benefit = "discount",
+) -> Coupon:
+    """A fresh single-use code of one customer, as rewards and actions issue them (``reward:<id>``,
+    ``action:<name>``); written inside the change that earned it."""
+    return Coupon(
+        code=rules.generate_code(12, prefix),
+        campaign_id=campaign_id,
+        discount_pct=discount_pct,
+        discount_minor=discount_minor,
+        valid_from_ms=valid_from_ms,
+        expires_at_ms=expires_at_ms,
+        customer_id=customer_id,
+        benefit=benefit,
+    )
+
+
 def _coupon(campaign: Campaign, owner: str | None) -> Coupon:
     return Coupon(
         code=rules.generate_code(campaign.length, campaign.prefix),
@@ -183,5 +208,7 @@ async def usable(runtime: Runtime, code: str, customer_id: str, now_ms: int) -> 
 
 def best_coupon(coupons: Iterable[Coupon], now_ms: int) -> Coupon | None:
     """The most valuable of a customer's codes usable right now (for banners)."""
-    usable = [c for c in coupons if c.used_by_order is None and c.valid_from_ms <= now_ms < c.expires_at_ms]
+    usable = [
+        c for c in coupons if c.used_by_order is None and not c.voided and c.valid_from_ms <= now_ms < c.expires_at_ms
+    ]
     return max(usable, key=lambda c: (c.discount_pct, c.discount_minor, -c.expires_at_ms), default=None)

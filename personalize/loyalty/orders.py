@@ -20,7 +20,7 @@ from personalize.loyalty.standing import loyalty_state, standing_for
 from personalize.loyalty.types import OrderIn, OrderResult, RefundIn, RefundResult
 from personalize.runtime import Runtime
 from personalize.settings import Settings
-from personalize.store.protocols import LedgerChange
+from personalize.store.protocols import LedgerChange, Notice
 from personalize.tracking.scoring import TrackingWrite, purchase_events
 
 log = logging.getLogger("personalize.loyalty")
@@ -79,7 +79,8 @@ async def complete_order(runtime: Runtime, order: OrderIn, now_ms: int) -> Order
         if ledger is None or not ledger.history:
             totals["customers"] = 1  # a customer is counted from their first order
         stored_order = msgspec.structs.replace(applied, receipt=_RESULT.encode(result))
-        return LedgerChange(ledger=grown, order=stored_order, totals=totals, result=result)
+        notices = order_notices(entry.customer_id, entry.order_id, applied, result.loyalty.points, now_ms)
+        return LedgerChange(ledger=grown, order=stored_order, totals=totals, notices=notices, result=result)
 
     change = await runtime.store.ledger.transact(entry.customer_id, entry.order_id, decide)
     result: OrderResult = change.result
@@ -93,8 +94,8 @@ async def complete_order(runtime: Runtime, order: OrderIn, now_ms: int) -> Order
 async def apply_history(runtime: Runtime, customer_id: str, orders: Sequence[tuple[OrderIn, int]]) -> int:
     """One customer's past orders, each applied at its own time (``(order, at_ms)``, oldest first), in one store
     transaction and one tracking write: how a history is loaded into a store that has none of it yet (the demo
-    store), many times faster than posting each order. An order the ledger already holds is skipped. Returns how
-    many were applied."""
+    store), many times faster than posting each order. An order the ledger already holds is skipped; a history
+    tells the outbox nothing (it is the past, not news). Returns how many were applied."""
     entries = [(to_input(order, runtime.catalog, runtime.settings), at) for order, at in orders]
     change = await runtime.store.ledger.transact(
         customer_id, None, lambda ledger, _: _history_change(runtime.settings, ledger, entries)
@@ -176,6 +177,20 @@ async def _learn_purchase(runtime: Runtime, order: OrderIn, entry: OrderInput, n
         await runtime.store.tracking.apply(TrackingWrite(session, entry.customer_id, now_ms, events))
 
 
+def order_notices(
+    customer_id: str, order_id: str, applied: StoredOrder, balance: int, now_ms: int
+) -> tuple[Notice, ...]:
+    """The outbox notices of an applied order: the points it earned, the tier it reached."""
+    notices = []
+    if applied.points:
+        data = {"order_id": order_id, "points": applied.points, "balance": balance}
+        notices.append(Notice(kind="points_earned", customer_id=customer_id, at_ms=now_ms, data=data))
+    if applied.tier_after != applied.tier_before:
+        data = {"tier_before": applied.tier_before, "tier": applied.tier_after, "order_id": order_id}
+        notices.append(Notice(kind="tier_changed", customer_id=customer_id, at_ms=now_ms, data=data))
+    return tuple(notices)
+
+
 def tier_moves(before: str | None, after: str | None) -> dict[str, int]:
     """The per-tier counter deltas of a tier change."""
     if before == after:
@@ -208,7 +223,11 @@ async def refund_order(runtime: Runtime, order_id: str, refund: RefundIn, now_ms
         )
         totals = {"lifetime_minor": -outcome.amount_minor, **tier_moves(ledger.tier, shrunk.tier)}
         result = _refund_result(settings, updated, outcome, shrunk, now_ms, duplicate=False)
-        return LedgerChange(ledger=shrunk, order=updated, totals=totals, result=result)
+        notices: tuple[Notice, ...] = ()
+        if shrunk.tier != ledger.tier:
+            data = {"tier_before": ledger.tier, "tier": shrunk.tier, "refund_id": refund.refund_id}
+            notices = (Notice(kind="tier_changed", customer_id=ledger.customer_id, at_ms=now_ms, data=data),)
+        return LedgerChange(ledger=shrunk, order=updated, totals=totals, notices=notices, result=result)
 
     change = await runtime.store.ledger.transact(known.customer_id, order_id, decide)
     return change.result  # type: ignore[no-any-return]

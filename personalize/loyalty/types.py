@@ -7,12 +7,13 @@ are epoch milliseconds or ISO 8601.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
 
 from loyalty_nudges.coupons import CHOSEN_PATTERN, MIN_LENGTH, Audience, check_chosen
+from loyalty_nudges.customers import check_birthday, check_email
 from personalize import money
 from personalize.catalog.items import ItemId
 from personalize.clock import MAX_EPOCH_MS, WireTime, check_time, epoch_ms
@@ -179,6 +180,8 @@ class CouponOut(msgspec.Struct, kw_only=True):
     used_by_order: str | None
     shared: bool = False
     """A shared code: every customer may use it once (``used_by_order`` stays null)."""
+    benefit: str = "discount"
+    """``discount`` (the amounts above), ``free_shipping`` or ``item`` (a reward's item or experience)."""
 
 
 class Stats(msgspec.Struct, kw_only=True):
@@ -215,3 +218,177 @@ class MemberPage(msgspec.Struct, kw_only=True):
     segment: str
     customers: list[Member]
     next_cursor: str | None
+
+
+class RewardOut(msgspec.Struct, kw_only=True):
+    """A reward of the program as ``GET /v1/rewards`` lists it; ``affordable`` when a signed customer's
+    spendable points cover it (null without a customer)."""
+
+    id: str
+    title: str
+    cost: int
+    kind: str
+    percent: float | None
+    amount: float | None
+    tiers: list[str]
+    available_until: datetime | None
+    left: int | None
+    """Units of a limited reward still to be had (null: unlimited)."""
+    affordable: bool | None
+    points_missing: int | None
+    """Points still missing for a signed customer (0 once affordable)."""
+
+
+class RewardList(msgspec.Struct, kw_only=True):
+    """``GET /v1/rewards``: the rewards open now (to a signed customer's tier, with their balance)."""
+
+    rewards: list[RewardOut]
+    points: int | None
+    """The signed customer's spendable balance (null without a token)."""
+
+
+class RedemptionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of ``POST /v1/customers/{customer_id}/redemptions``: idempotent on ``redemption_id``."""
+
+    redemption_id: Id
+    reward_id: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class RedemptionOut(msgspec.Struct, kw_only=True):
+    """A redemption: what it cost, the code it issued, the balance after it; a replay says ``duplicate: true``."""
+
+    redemption_id: str
+    customer_id: str
+    reward_id: str
+    points_spent: int
+    points: int
+    """The customer's spendable balance now."""
+    coupon: CouponOut | None
+    """The code it issued (null once the customer was erased, which deletes unused codes)."""
+    redeemed_at: datetime
+    cancelled_at: datetime | None
+    duplicate: bool = False
+
+
+class NoticeOut(msgspec.Struct, kw_only=True):
+    """One loyalty change in the outbox; ``id`` increases in the order the changes happened."""
+
+    id: str
+    kind: str
+    customer_id: str
+    at: datetime
+    data: dict[str, Any]
+
+
+class NoticePage(msgspec.Struct, kw_only=True):
+    """``GET /v1/admin/events``: notices after ``after``, oldest first; ``next_after`` to read on (null: none)."""
+
+    events: list[NoticeOut]
+    next_after: str | None
+
+
+class CustomerIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of ``PUT /v1/customers/{customer_id}``: the whole record (a field left out is cleared)."""
+
+    first_name: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
+    email: Annotated[str, Meta(min_length=3, max_length=254)] | None = None
+    birthday: Annotated[str, Meta(pattern=r"^[0-9]{2}-[0-9]{2}$")] | None = None
+    """Month and day only, ``MM-DD``."""
+    country: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")] | None = None
+    locale: Annotated[str, Meta(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] | None = None
+    email_consent: bool = False
+    email_consent_at: WireTime | None = None
+    """When the consent (or its withdrawal) was given; default: now, when it changes."""
+    joined_at: WireTime | None = None
+    """When the customer joined the shop; default: when the record was first stored."""
+
+    def __post_init__(self) -> None:
+        if self.email is not None:
+            check_email(self.email)
+        if self.birthday is not None:
+            check_birthday(self.birthday)
+        check_time(self.email_consent_at, "email_consent_at")
+        check_time(self.joined_at, "joined_at")
+
+
+class CustomerOut(msgspec.Struct, kw_only=True):
+    """A customer's record as stored; ``created`` on the first ``PUT``, with the welcome bonus it gave."""
+
+    customer_id: str
+    first_name: str | None
+    email: str | None
+    birthday: str | None
+    country: str | None
+    locale: str | None
+    email_consent: bool
+    email_consent_at: datetime | None
+    joined_at: datetime
+    updated_at: datetime
+    created: bool
+    welcome_points: int
+    points: int
+    """The spendable balance."""
+
+
+class ActionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of ``POST /v1/customers/{customer_id}/actions``: idempotent on ``action_id``."""
+
+    action_id: Id
+    action: Annotated[str, Meta(min_length=1, max_length=64)]
+    """A name of ``loyalty.earning.actions``."""
+
+
+class ActionOut(msgspec.Struct, kw_only=True):
+    """What an action earned; a replay of its ``action_id`` answers the same with ``duplicate: true``."""
+
+    action_id: str
+    action: str
+    customer_id: str
+    points_earned: int
+    points: int
+    coupon: CouponOut | None
+    duplicate: bool = False
+
+
+class OrderLineOut(msgspec.Struct, kw_only=True):
+    """An order line as exported."""
+
+    item_id: str
+    quantity: int
+    price: float
+    on_promotion: bool
+
+
+class OrderOut(msgspec.Struct, kw_only=True):
+    """An applied order as exported: what it counted and what refunds took back."""
+
+    order_id: str
+    completed_at: datetime
+    total: float
+    refunded: float
+    qualifying_amount: float
+    points: int
+    coupon_code: str | None
+    items: list[OrderLineOut]
+
+
+class CustomerExport(msgspec.Struct, kw_only=True):
+    """``GET /v1/customers/{customer_id}/export``: everything held about a customer, in one document."""
+
+    customer_id: str
+    record: CustomerOut | None
+    loyalty: LoyaltyState | None
+    orders: list[OrderOut]
+    coupons: list[CouponOut]
+    profile: dict[str, float]
+    """The long-term interest scores of the customer (``brand:…``, ``category:…``), decayed to their epoch."""
+    exported_at: datetime
+
+
+class Erased(msgspec.Struct, kw_only=True):
+    """What ``DELETE /v1/customers/{customer_id}`` removed; the ledger (orders, points, tier) stays for accounts."""
+
+    customer_id: str
+    record_removed: bool
+    sessions_unlinked: int
+    coupons_removed: int

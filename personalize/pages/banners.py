@@ -65,7 +65,7 @@ def _values(ctx: PageContext) -> TemplateValues:
     coupon = best_coupon(ctx.coupons, ctx.now)
     missing = standing.remaining_minor
     return TemplateValues(
-        first_name=None,
+        first_name=standing.ledger.record.first_name if standing.ledger.record else None,
         tier=standing.tier.title if standing.tier else None,
         discount_pct=f"{standing.discount_pct:g}" if standing.tier else None,
         remaining=money.format_amount(missing, ctx.currency) if missing is not None else None,

@@ -21,6 +21,8 @@ def tracking_config(settings: Settings) -> TrackingConfig:
         max_sessions=tracking.max_sessions,
         max_event_ids_per_session=tracking.max_event_ids_per_session,
         max_event_ids=tracking.max_event_ids,
+        outbox_retention_ms=int(settings.outbox.retention_days * 86_400_000),
+        outbox_length=settings.outbox.max_length,
     )
 
 

@@ -8,23 +8,31 @@ Expiry is lazy (checked on read) plus a sweep when a table grows.
 from __future__ import annotations
 
 import bisect
+import collections
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+import msgspec
+
 from loyalty_nudges.coupons import Campaign, Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
+from loyalty_nudges.rewards import Redemption
 from personalize.catalog.items import Item, category_levels
 from personalize.store.memory_tracking import MemoryTracking
 from personalize.store.protocols import (
+    Act,
     CouponDecide,
     Decide,
     LedgerChange,
+    Notice,
     PageReads,
+    Reads,
     SegmentRecord,
     SegmentRun,
     Sizes,
     TrackingConfig,
+    Wants,
 )
 from personalize.tracking.scoring import TrackingWrite
 
@@ -77,23 +85,64 @@ def matches(item: Item, brand: str | None, category: str | None) -> bool:
 
 
 class MemoryLedger:
-    """Ledgers, orders and totals in dicts; ``decide`` runs between no awaits, so a transaction is atomic."""
+    """Ledgers, orders, redemptions, stock, totals and the outbox in dicts; ``decide`` runs between no awaits, so a
+    transaction is atomic. Coupons it issues go into the store's :class:`MemoryCoupons`."""
 
-    def __init__(self) -> None:
+    def __init__(self, coupons: MemoryCoupons, config: TrackingConfig) -> None:
+        self._coupons = coupons
+        self._config = config
         self._ledgers: dict[str, Ledger] = {}
         self._orders: dict[str, StoredOrder] = {}
+        self._redemptions: dict[str, Redemption] = {}
+        self._stock: dict[str, int] = {}
         self._totals: dict[str, int] = {}
+        self._marks: dict[str, bytes] = {}
+        self._outbox: collections.deque[tuple[tuple[int, int], Notice]] = collections.deque()
+        self._last_id = (0, 0)
 
-    async def transact(self, customer_id: str, order_id: str | None, decide: Decide) -> LedgerChange:
-        change = decide(self._ledgers.get(customer_id), self._orders.get(order_id) if order_id else None)
+    async def act(self, customer_id: str, wants: Wants, decide: Act) -> LedgerChange:
+        reads = Reads(
+            ledger=self._ledgers.get(customer_id),
+            order=self._orders.get(wants.order_id) if wants.order_id else None,
+            redemption=self._redemptions.get(wants.redemption_id) if wants.redemption_id else None,
+            stock_taken=self._stock.get(wants.stock_of, 0) if wants.stock_of else 0,
+            coupons={code: self._coupons.stored(code) for code in wants.codes},
+            marks={name: self._marks.get(name) for name in wants.marks},
+        )
+        change = decide(reads)
         if change.ledger is not None:
             self._ledgers[customer_id] = change.ledger
         for order in (change.order, *change.orders):
             if order is not None:
                 self._orders[order.order_id] = order
+        if change.redemption is not None:
+            self._redemptions[change.redemption.redemption_id] = change.redemption
+        if change.stock_delta and wants.stock_of:
+            self._stock[wants.stock_of] = self._stock.get(wants.stock_of, 0) + change.stock_delta
+        self._coupons.write(change.coupons)
+        self._marks.update(change.marks)
         for key, delta in change.totals.items():
             self._totals[key] = self._totals.get(key, 0) + delta
+        self._append(change.notices)
         return change
+
+    async def transact(self, customer_id: str, order_id: str | None, decide: Decide) -> LedgerChange:
+        return await self.act(customer_id, Wants(order_id=order_id), lambda reads: decide(reads.ledger, reads.order))
+
+    def _append(self, notices: Sequence[Notice]) -> None:
+        """Ids as Redis gives stream entries: the wall clock's ms and a sequence within it, always increasing."""
+        for notice in notices:
+            ms = max(int(time.time() * 1000), self._last_id[0])
+            self._last_id = (ms, self._last_id[1] + 1 if ms == self._last_id[0] else 0)
+            self._outbox.append((self._last_id, msgspec.structs.replace(notice, id=f"{ms}-{self._last_id[1]}")))
+        oldest = self._last_id[0] - self._config.outbox_retention_ms
+        while self._outbox and (len(self._outbox) > self._config.outbox_length or self._outbox[0][0][0] < oldest):
+            self._outbox.popleft()
+
+    async def notices(self, after: str | None, limit: int) -> list[Notice]:
+        start = _stream_id(after) if after else (-1, -1)
+        first = bisect.bisect_right([entry_id for entry_id, _ in self._outbox], start)
+        return [notice for _, notice in list(self._outbox)[first : first + limit]]
 
     async def ledger(self, customer_id: str) -> Ledger | None:
         return self._ledgers.get(customer_id)
@@ -101,12 +150,23 @@ class MemoryLedger:
     async def order(self, order_id: str) -> StoredOrder | None:
         return self._orders.get(order_id)
 
+    async def redemption(self, redemption_id: str) -> Redemption | None:
+        return self._redemptions.get(redemption_id)
+
+    async def stock_taken(self, reward_id: str) -> int:
+        return self._stock.get(reward_id, 0)
+
     async def totals(self) -> dict[str, int]:
         return dict(self._totals)
 
     async def ledgers(self) -> AsyncIterator[Ledger]:
         for ledger in list(self._ledgers.values()):
             yield ledger
+
+
+def _stream_id(text: str) -> tuple[int, int]:
+    ms, _, sequence = text.partition("-")
+    return int(ms), int(sequence or 0)
 
 
 class MemorySegments:
@@ -170,11 +230,28 @@ class MemoryCoupons:
     async def coupon(self, code: str) -> Coupon | None:
         return self._coupons.get(code)
 
+    def stored(self, code: str) -> Coupon | None:
+        """A code, read inside another backend transaction (no await)."""
+        return self._coupons.get(code)
+
+    def write(self, coupons: Sequence[Coupon]) -> None:
+        """Store codes whole, inside another transaction: new ones are indexed by their customer."""
+        for coupon in coupons:
+            if coupon.code not in self._coupons and coupon.customer_id:
+                self._by_customer.setdefault(coupon.customer_id, []).append(coupon.code)
+            self._coupons[coupon.code] = coupon
+
     async def transact(self, code: str, decide: CouponDecide) -> Any:
         updated, result = decide(self._coupons.get(code))
         if updated is not None:
             self._coupons[code] = updated
         return result
+
+    async def forget_customer(self, customer_id: str) -> list[str]:
+        unused = [code for code in self._by_customer.pop(customer_id, []) if self._coupons[code].used_by_order is None]
+        for code in unused:
+            del self._coupons[code]
+        return unused
 
     async def for_customer(self, customer_id: str) -> list[Coupon]:
         return [self._coupons[code] for code in self._by_customer.get(customer_id, [])]
@@ -204,9 +281,9 @@ class MemoryStore:
     def __init__(self, config: TrackingConfig) -> None:
         self.catalog = MemoryCatalog()
         self.tracking = MemoryTracking(config)
-        self.ledger = MemoryLedger()
         self.segments = MemorySegments()
         self.coupons = MemoryCoupons()
+        self.ledger = MemoryLedger(self.coupons, config)
         self.config = MemoryConfig()
         self._claimed: set[str] = set()
         self._leases: dict[str, float] = {}

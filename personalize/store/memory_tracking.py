@@ -197,6 +197,17 @@ class MemoryTracking:
             session.source,
         )
 
+    async def customer_scores(self, customer_id: str) -> RawScores | None:
+        table = self._live(self._customers, customer_id, time.monotonic())
+        return table.raw() if table else None
+
+    async def forget_customer(self, customer_id: str) -> int:
+        self._customers.pop(customer_id, None)
+        linked = [session for session in self._sessions.values() if session.customer_id == customer_id]
+        for session in linked:
+            session.customer_id = None
+        return len(linked)
+
     async def interactions(self) -> AsyncIterator[Interaction]:
         for interaction in list(self._log):
             yield interaction

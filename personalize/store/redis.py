@@ -1,10 +1,13 @@
 """The Redis backend: state shared by every server process and host.
 
 The keys are laid out in ``personalize.store.redis_keys``. Atomicity: a tracking batch is one Lua script
-(``redis_scripts``); a catalog upsert is one MULTI transaction under WATCH, and so is every ledger change: WATCH the
-customer's ledger and the order, decide in Python (pure ledger rules), MULTI/EXEC the writes and the totals; a
-concurrent writer makes EXEC fail and the decision is re-run on what it wrote, so an order posted twice at once
-counts once. Bounds: a session keeps at most ``max_event_ids_per_session`` ids (the oldest go first), and at most
+(``redis_scripts``); a catalog upsert is one MULTI transaction under WATCH, and so is every loyalty change: WATCH the
+customer's ledger and what else the change reads (the order, the redemption, a reward's stock counter, the codes it
+issues, its once-marks), decide in Python (pure ledger rules), MULTI/EXEC the writes, the totals and the outbox
+entries (XADD); a concurrent writer makes EXEC fail and the decision is re-run on what it wrote, so an order posted
+twice at once counts once and a balance is never spent twice.
+
+Bounds: a session keeps at most ``max_event_ids_per_session`` ids (the oldest go first), and at most
 ``max_sessions`` sessions are kept (the tracking script deletes the least recently active ones' keys), so the keys
 of visitors number at most three per session kept.
 """
@@ -45,7 +48,7 @@ class RedisStore:
         self._client = client
         self.catalog = RedisCatalog(self._client)
         self.tracking = RedisTracking(self._client, config)
-        self.ledger = RedisLedger(self._client)
+        self.ledger = RedisLedger(self._client, config)
         self.segments = RedisSegments(self._client)
         self.coupons = RedisCoupons(self._client)
         self.config = RedisConfig(self._client)

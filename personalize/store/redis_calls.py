@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import msgspec
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -51,3 +52,15 @@ async def answered_within(seconds: float | None) -> AsyncIterator[None]:
                 yield
     except TimeoutError as exc:
         raise StoreUnavailable(f"redis: no answer within {seconds:g} s") from exc
+
+
+async def chunks(source: AsyncIterator[Any], size: int) -> AsyncIterator[list[Any]]:
+    """A scan's members in lists of ``size`` (the last one shorter), to read or write each list in one round trip."""
+    batch: list[Any] = []
+    async for value in source:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -20,6 +20,10 @@ Layout (all under ``pz:``)::
     pz:ledger:ids                 set    every customer with a ledger
     pz:order:{order id}           string msgpack StoredOrder (the idempotency record of an order)
     pz:totals                     hash   running totals (customers, orders, lifetime_minor, tier:<name>)
+    pz:redemption:{id}            string msgpack Redemption (the idempotency record of a redemption)
+    pz:reward:{id}:taken          int    units of a reward redeemed and not cancelled (its stock's use)
+    pz:mark:{name}                string a once-mark's receipt (an action id, a challenge week of a customer)
+    pz:outbox                     stream loyalty notices (``n``: msgpack Notice), trimmed by age and length
     pz:segments:version           int    the last segmentation run's number
     pz:segments:live              string msgpack SegmentRun: which run is live
     pz:segments:{version}:of      hash   customer id → msgpack SegmentRecord of that run
@@ -119,6 +123,22 @@ def order(order_id: str) -> str:
 
 def totals() -> str:
     return f"{ROOT}totals"
+
+
+def redemption(redemption_id: str) -> str:
+    return f"{ROOT}redemption:{redemption_id}"
+
+
+def reward_taken(reward_id: str) -> str:
+    return f"{ROOT}reward:{reward_id}:taken"
+
+
+def mark(name: str) -> str:
+    return f"{ROOT}mark:{name}"
+
+
+def outbox() -> str:
+    return f"{ROOT}outbox"
 
 
 def segments_version() -> str:

@@ -14,42 +14,64 @@ from redis.exceptions import WatchError
 
 from loyalty_nudges.coupons import Campaign, Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
+from loyalty_nudges.rewards import Redemption
 from personalize.store import redis_keys as key
-from personalize.store.protocols import CouponDecide, Decide, LedgerChange, SegmentRecord, SegmentRun
-from personalize.store.redis_calls import ENCODER, reachable
+from personalize.store.protocols import (
+    Act,
+    CouponDecide,
+    Decide,
+    LedgerChange,
+    Notice,
+    Reads,
+    SegmentRecord,
+    SegmentRun,
+    TrackingConfig,
+    Wants,
+)
+from personalize.store.redis_calls import ENCODER, chunks, reachable
 
 LEDGER_DECODER = msgspec.msgpack.Decoder(Ledger)
 _ORDER = msgspec.msgpack.Decoder(StoredOrder)
+_REDEMPTION = msgspec.msgpack.Decoder(Redemption)
+_NOTICE = msgspec.msgpack.Decoder(Notice)
 
 
 class RedisLedger:
-    """Ledgers and orders as msgpack strings, changed under WATCH/MULTI."""
+    """Ledgers, orders and redemptions as msgpack strings, changed under WATCH/MULTI with the stock counters, the
+    coupons they issue and the outbox stream (XADD inside the same MULTI)."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: aioredis.Redis, config: TrackingConfig) -> None:
         self._r = client
+        self._config = config
 
-    async def transact(self, customer_id: str, order_id: str | None, decide: Decide) -> LedgerChange:
-        ledger_key = key.ledger(customer_id)
-        order_key = key.order(order_id) if order_id else None
-        watched = [ledger_key, *([order_key] if order_key else [])]
+    async def act(self, customer_id: str, wants: Wants, decide: Act) -> LedgerChange:
+        names = [
+            key.ledger(customer_id),
+            key.order(wants.order_id) if wants.order_id else None,
+            key.redemption(wants.redemption_id) if wants.redemption_id else None,
+            key.reward_taken(wants.stock_of) if wants.stock_of else None,
+            *(key.coupon(code) for code in wants.codes),
+            *(key.mark(name) for name in wants.marks),
+        ]
+        watched = [name for name in names if name is not None]
         with reachable():
             async with self._r.pipeline(transaction=True) as pipe:
                 while True:
                     try:
                         await pipe.watch(*watched)
-                        raw = await pipe.mget(watched)
-                        ledger = LEDGER_DECODER.decode(raw[0]) if raw[0] else None
-                        order = _ORDER.decode(raw[1]) if order_key and raw[1] else None
-                        change = decide(ledger, order)
+                        found = dict(zip(watched, await pipe.mget(watched), strict=True))
+                        change = decide(_reads(found, names, wants))
                         pipe.multi()
-                        self._queue(pipe, ledger_key, change)
+                        self._queue(pipe, key.ledger(customer_id), change, wants)
                         await pipe.execute()
                         return change
                     except WatchError:
                         continue
 
-    @staticmethod
-    def _queue(pipe: Any, ledger_key: str, change: LedgerChange) -> None:
+    async def transact(self, customer_id: str, order_id: str | None, decide: Decide) -> LedgerChange:
+        return await self.act(customer_id, Wants(order_id=order_id), lambda reads: decide(reads.ledger, reads.order))
+
+    def _queue(self, pipe: Any, ledger_key: str, change: LedgerChange, wants: Wants) -> None:
         if change.ledger is not None:
             pipe.set(ledger_key, ENCODER.encode(change.ledger))
             pipe.sadd(key.ledger_ids(), change.ledger.customer_id)
@@ -58,6 +80,39 @@ class RedisLedger:
             pipe.mset(orders)  # one command for a history's many orders
         for name, delta in change.totals.items():
             pipe.hincrby(key.totals(), name, delta)
+        if change.redemption is not None:
+            pipe.set(key.redemption(change.redemption.redemption_id), ENCODER.encode(change.redemption))
+        if change.stock_delta and wants.stock_of:
+            pipe.incrby(key.reward_taken(wants.stock_of), change.stock_delta)
+        for coupon in change.coupons:
+            pipe.set(key.coupon(coupon.code), ENCODER.encode(coupon))
+            if coupon.customer_id:
+                pipe.sadd(key.customer_coupons(coupon.customer_id), coupon.code)
+        for name, receipt in change.marks.items():
+            pipe.set(key.mark(name), receipt)
+        if change.notices:
+            # the age bound: entries older than the retention go as the stream grows (MINID, approximate)
+            oldest = f"{max(0, max(n.at_ms for n in change.notices) - self._config.outbox_retention_ms)}-0"
+            for notice in change.notices:
+                pipe.xadd(key.outbox(), {"n": ENCODER.encode(notice)}, minid=oldest, approximate=True)
+            pipe.xtrim(key.outbox(), maxlen=self._config.outbox_length, approximate=True)
+
+    async def notices(self, after: str | None, limit: int) -> list[Notice]:
+        with reachable():
+            entries = await self._r.xrange(key.outbox(), min=f"({after}" if after else "-", max="+", count=limit)
+        return [
+            msgspec.structs.replace(_NOTICE.decode(fields[b"n"]), id=entry_id.decode()) for entry_id, fields in entries
+        ]
+
+    async def redemption(self, redemption_id: str) -> Redemption | None:
+        with reachable():
+            raw = await self._r.get(key.redemption(redemption_id))
+        return _REDEMPTION.decode(raw) if raw else None
+
+    async def stock_taken(self, reward_id: str) -> int:
+        with reachable():
+            raw = await self._r.get(key.reward_taken(reward_id))
+        return int(raw) if raw else 0
 
     async def ledger(self, customer_id: str) -> Ledger | None:
         with reachable():
@@ -76,21 +131,29 @@ class RedisLedger:
 
     async def ledgers(self) -> AsyncIterator[Ledger]:
         with reachable():
-            async for batch in _chunks(self._r.sscan_iter(key.ledger_ids(), count=1000), 500):
+            async for batch in chunks(self._r.sscan_iter(key.ledger_ids(), count=1000), 500):
                 for raw in await self._r.mget([key.ledger(cid.decode()) for cid in batch]):
                     if raw:
                         yield LEDGER_DECODER.decode(raw)
 
 
-async def _chunks(source: AsyncIterator[bytes], size: int) -> AsyncIterator[list[bytes]]:
-    batch: list[bytes] = []
-    async for value in source:
-        batch.append(value)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _reads(found: dict[str, bytes | None], names: list[str | None], wants: Wants) -> Reads:
+    """Decoded what one MGET of a transaction's keys found (``names``: ledger, order, redemption, stock, codes)."""
+    ledger_key, order_key, redemption_key, stock_key = names[:4]
+    raw_ledger = found[ledger_key] if ledger_key else None
+    raw_order = found[order_key] if order_key else None
+    raw_redemption = found[redemption_key] if redemption_key else None
+    raw_stock = found[stock_key] if stock_key else None
+    return Reads(
+        ledger=LEDGER_DECODER.decode(raw_ledger) if raw_ledger else None,
+        order=_ORDER.decode(raw_order) if raw_order else None,
+        redemption=_REDEMPTION.decode(raw_redemption) if raw_redemption else None,
+        stock_taken=int(raw_stock) if raw_stock else 0,
+        coupons={
+            code: COUPON_DECODER.decode(raw) if (raw := found[key.coupon(code)]) else None for code in wants.codes
+        },
+        marks={name: found[key.mark(name)] for name in wants.marks},
+    )
 
 
 SEGMENT_DECODER = msgspec.msgpack.Decoder(SegmentRecord)
@@ -205,6 +268,13 @@ class RedisCoupons:
                         return result
                     except WatchError:
                         continue
+
+    async def forget_customer(self, customer_id: str) -> list[str]:
+        found = await self.for_customer(customer_id)
+        unused = [coupon.code for coupon in found if coupon.used_by_order is None]
+        with reachable():
+            await self._r.delete(key.customer_coupons(customer_id), *(key.coupon(code) for code in unused))
+        return unused
 
     async def for_customer(self, customer_id: str) -> list[Coupon]:
         with reachable():

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from personalize.store import redis_keys as key
 from personalize.store import redis_scripts as scripts
 from personalize.store.protocols import Applied, Interaction, PageReads, RawProfile, RawScores, TrackingConfig
-from personalize.store.redis_calls import answered_within, reachable
+from personalize.store.redis_calls import answered_within, chunks, reachable
 from personalize.store.redis_loyalty import COUPON_DECODER, LEDGER_DECODER, SEGMENT_DECODER
 from personalize.tracking.scoring import TrackingWrite
 
@@ -186,6 +186,30 @@ class RedisTracking:
                 return
             start = "(" + entries[-1][0].decode()
 
+    async def customer_scores(self, customer_id: str) -> RawScores | None:
+        with reachable():
+            flat = await self._r.execute_command("HGETALL", key.customer_profile(customer_id))
+        return _parse_hash(_flat(flat))[0]
+
+    async def forget_customer(self, customer_id: str) -> int:
+        """The sessions are found by reading each kept session's link (an erasure is rare; the sessions kept are
+        bounded by ``max_sessions``)."""
+        unlinked = 0
+        with reachable():
+            await self._r.delete(key.customer_profile(customer_id))
+            async for batch in chunks(self._r.zscan_iter(key.sessions_index(), count=1000), 1000):
+                names = [member.decode() for member, _ in batch]
+                async with self._r.pipeline(transaction=False) as pipe:
+                    for name in names:
+                        pipe.hget(key.session(name), "_c")
+                    links = await pipe.execute()
+                    for name, link in zip(names, links, strict=True):
+                        if link is not None and link.decode() == customer_id:
+                            pipe.hdel(key.session(name), "_c")
+                            unlinked += 1
+                    await pipe.execute()
+        return unlinked
+
     async def trending(self, scope: str, limit: int) -> tuple[float, list[tuple[str, float]]]:
         async with answered_within(TRACKING_DEADLINE_S), self._r.pipeline(transaction=False) as pipe:
             pipe.hget(key.trend_meta(), "e")
@@ -219,3 +243,10 @@ def _parse_hash(flat: list[bytes]) -> tuple[RawScores | None, dict[str, str]]:
     epoch = float(pairs.pop("_e", "0"))
     meta = {key: pairs.pop(key) for key in [k for k in pairs if k.startswith("_")]}
     return RawScores(epoch, {key: float(value) for key, value in pairs.items()}), meta
+
+
+def _flat(reply: Any) -> list[bytes]:
+    """An HGETALL reply as the flat list the scripts return (redis-py may give a dict)."""
+    if isinstance(reply, dict):
+        return [part for pair in reply.items() for part in pair]
+    return list(reply)

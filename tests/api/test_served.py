@@ -158,3 +158,38 @@ def test_the_demo_beyond_loopback_is_announced_with_a_warning(host: str, warned:
     assert any(line.startswith("personalize: ready on") for line in lines), lines
     warnings = [line for line in lines if "WARNING: the demo storefront is on" in line]
     assert bool(warnings) is warned, lines
+
+
+def test_100_concurrent_redemptions_on_two_processes_spend_exactly_the_balance(redis_url: str) -> None:
+    program = {"PZ_CONFIG": str(Path(__file__).resolve().parents[2] / "personalize" / "demo" / "loyalty.toml")}
+    order = {
+        "order_id": "o-rich",
+        "customer_id": "spender",
+        "items": [{"item_id": "x", "quantity": 1, "price": 1500}],
+        "total": 1500,
+        "currency": "USD",
+        "completed_at": "2026-11-20T10:00:00Z",
+    }
+    with (
+        running_server("--store", redis_url, "--no-demo", env=program) as first,
+        running_server("--store", redis_url, "--no-demo", env=program) as second,
+    ):
+        bases = [first, second]
+        assert httpx.post(f"{first}/v1/orders", json=order, headers=AUTH).status_code == 200
+
+        def redeem(n: int) -> int:
+            body = {"redemption_id": f"rd-{n}" if n < 100 else "rd-same", "reward_id": "pct20"}
+            url = f"{bases[n % 2]}/v1/customers/spender/redemptions"
+            return httpx.post(url, json=body, headers=AUTH, timeout=30).status_code
+
+        with ThreadPoolExecutor(max_workers=60) as pool:
+            statuses = list(pool.map(redeem, range(120)))  # 100 ids once each, interleaved with one id 20 times
+        loyalty = httpx.get(f"{second}/v1/customers/spender/loyalty", headers=AUTH).json()
+        events = httpx.get(f"{first}/v1/admin/events", headers=AUTH).json()["events"]
+    once, same = statuses[:100], statuses[100:]
+    redeemed = [e["data"]["redemption_id"] for e in events if e["kind"] == "reward_redeemed"]
+    assert len(redeemed) == 3
+    assert len(set(same)) == 1  # the one id: 20 answers alike (201 first and replays, or 409 each time)
+    assert once.count(201) + (1 if same[0] == 201 else 0) == 3
+    assert set(statuses) <= {201, 409}
+    assert loyalty["points"] == 0

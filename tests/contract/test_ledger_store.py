@@ -5,8 +5,10 @@ from __future__ import annotations
 import anyio
 import pytest
 
+from loyalty_nudges.coupons import Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
-from personalize.store.protocols import LedgerChange, SegmentRecord, Store
+from loyalty_nudges.rewards import Redemption
+from personalize.store.protocols import LedgerChange, Notice, Reads, SegmentRecord, Store, Wants
 
 pytestmark = pytest.mark.anyio
 
@@ -110,3 +112,108 @@ async def test_200_concurrent_redemptions_of_one_code_succeed_once(store: Store)
     assert outcomes.count(None) == 1
     assert outcomes.count("used") == 199
     assert (await store.coupons.coupon("TESTCODE22")).used_by_order is not None  # type: ignore[union-attr]
+
+
+def _redeem(redemption_id: str, cost: int, stock: int | None):  # type: ignore[no-untyped-def]
+    """A redemption written with a unit of stock, a coupon and two notices; refused when the balance is short."""
+
+    def decide(reads: Reads) -> LedgerChange:
+        if reads.redemption is not None:
+            return LedgerChange(result="duplicate")
+        balance = reads.ledger.lifetime_minor if reads.ledger else 0
+        if balance < cost or (stock is not None and reads.stock_taken >= stock):
+            raise ValueError("refused")
+        code = f"CODE{redemption_id}".upper()
+        assert reads.coupons == {code: None}
+        coupon = Coupon(
+            code=code, campaign_id="reward:r", discount_pct=20, discount_minor=0, valid_from_ms=0,
+            expires_at_ms=10**13, customer_id="c1",
+        )  # fmt: skip
+        redemption = Redemption(
+            redemption_id=redemption_id, customer_id="c1", reward_id="r", points=cost, taken=(), code=code, at_ms=1
+        )
+        notices = tuple(Notice(kind=kind, customer_id="c1", at_ms=1, data={"r": redemption_id}) for kind in "ab")
+        return LedgerChange(
+            ledger=Ledger(customer_id="c1", lifetime_minor=balance - cost),
+            redemption=redemption,
+            stock_delta=1,
+            coupons=(coupon,),
+            notices=notices,
+            result="redeemed",
+        )
+
+    return decide
+
+
+async def _act(store: Store, redemption_id: str, cost: int, stock: int | None = None) -> object:
+    wants = Wants(redemption_id=redemption_id, stock_of="r", codes=(f"CODE{redemption_id}".upper(),))
+    try:
+        return (await store.ledger.act("c1", wants, _redeem(redemption_id, cost, stock))).result
+    except ValueError:
+        return "refused"
+
+
+async def test_concurrent_redemptions_spend_a_balance_exactly_and_one_id_once(store: Store) -> None:
+    await store.ledger.transact("c1", "o1", add_order("o1", 300))
+    results: list[object] = []
+
+    async def redeem(redemption_id: str) -> None:
+        results.append(await _act(store, redemption_id, 100))
+
+    async with anyio.create_task_group() as group:
+        for n in range(40):
+            group.start_soon(redeem, f"r{n}")
+        for _ in range(20):
+            group.start_soon(redeem, "r-same")
+    assert results.count("redeemed") == 3
+    assert (await store.ledger.ledger("c1")).lifetime_minor == 0  # type: ignore[union-attr]
+    assert await store.ledger.stock_taken("r") == 3
+    redeemed = [r async for r in _redemptions(store, [f"r{n}" for n in range(40)] + ["r-same"])]
+    assert len(redeemed) == 3
+    assert {(await store.coupons.coupon(r.code)).customer_id for r in redeemed} == {"c1"}  # type: ignore[union-attr]
+    assert {c.code for c in await store.coupons.for_customer("c1")} == {r.code for r in redeemed}
+    notices = await store.ledger.notices(None, 100)
+    assert [n.kind for n in notices] == ["a", "b"] * 3
+    assert [n.data["r"] for n in notices[::2]] == [n.data["r"] for n in notices[1::2]]  # each pair in one step
+
+
+async def _redemptions(store: Store, ids: list[str]):  # type: ignore[no-untyped-def]
+    for redemption_id in ids:
+        found = await store.ledger.redemption(redemption_id)
+        if found is not None:
+            yield found
+
+
+async def test_a_limited_stock_is_never_oversold(store: Store) -> None:
+    await store.ledger.transact("c1", "o1", add_order("o1", 10_000))
+    async with anyio.create_task_group() as group:
+        for n in range(30):
+            group.start_soon(_act, store, f"r{n}", 1, 5)
+    assert await store.ledger.stock_taken("r") == 5
+    assert (await store.ledger.ledger("c1")).lifetime_minor == 10_000 - 5  # type: ignore[union-attr]
+
+
+async def test_a_refused_change_appends_no_notice_and_writes_nothing(store: Store) -> None:
+    assert await _act(store, "r1", 100) == "refused"
+    assert await store.ledger.notices(None, 10) == []
+    assert (await store.ledger.redemption("r1"), await store.ledger.stock_taken("r")) == (None, 0)
+    assert await store.coupons.coupon("CODER1") is None
+
+
+async def test_the_outbox_is_read_on_from_the_last_id_in_order(store: Store) -> None:
+    await store.ledger.transact("c1", "o1", add_order("o1", 1000))
+    for n in range(5):
+        assert await _act(store, f"r{n}", 10) == "redeemed"
+    every = await store.ledger.notices(None, 100)
+    assert len(every) == 10
+    assert len({n.id for n in every}) == 10
+    ids = [n.id for n in every]
+    assert ids == sorted(ids, key=_as_pair)
+    first, rest = await store.ledger.notices(None, 4), await store.ledger.notices(every[3].id, 100)
+    assert first + rest == every
+    assert await store.ledger.notices(every[-1].id, 100) == []
+
+
+def _as_pair(notice_id: str) -> tuple[int, int]:
+    ms, _, sequence = notice_id.partition("-")
+    return int(ms), int(sequence)

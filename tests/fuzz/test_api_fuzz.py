@@ -38,6 +38,7 @@ pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 HERE = Path(__file__).parent
 SEED = int(os.environ.get("FUZZ_SEED", "8"))
+PROGRAM = Path(__file__).resolve().parents[2] / "personalize" / "demo" / "loyalty.toml"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 MIN_CASES = 1000
 TIME_LIMIT_S = 240
@@ -68,7 +69,9 @@ def store_url(request: pytest.FixtureRequest) -> str:
 
 def test_every_operation_keeps_its_schema_under_fuzzing(store_url: str, demo_models: Path, tmp_path: Path) -> None:
     # trained models, so that POST /v1/admin/models/reload has something to load (every operation must answer 2xx)
-    with running_server("--store", store_url, "--no-demo", env={"PZ_MODELS_DIR": str(demo_models)}) as base:
+    # the demo's program: rewards to redeem and an action to record
+    env = {"PZ_MODELS_DIR": str(demo_models), "PZ_CONFIG": str(PROGRAM)}
+    with running_server("--store", store_url, "--no-demo", env=env) as base:
         known = seed_store(base)
         allow_lists_one_method_only(base, AUTH)
         schema = httpx.get(f"{base}/schema/openapi.json").json()
@@ -126,6 +129,9 @@ def seed_store(base: str) -> dict[str, list[str]]:
     views = [{"type": "product_view", "item_id": item["item_id"]} for item in items[:3]]
     assert httpx.post(f"{base}/v1/events", json={"session_id": "s-1", "events": views}).status_code == 202
     segments = httpx.get(f"{base}/v1/segments", headers=AUTH).json()["counts"]
+    assert httpx.put(f"{base}/v1/customers/c-1", json={"first_name": "Ann"}, headers=AUTH).status_code == 200
+    redeem = {"redemption_id": "rd-1", "reward_id": "free-shipping"}
+    assert httpx.post(f"{base}/v1/customers/c-1/redemptions", json=redeem, headers=AUTH).status_code == 201
     return {
         "items": [item["item_id"] for item in items],
         "orders": orders,
@@ -134,6 +140,11 @@ def seed_store(base: str) -> dict[str, list[str]]:
         "sessions": ["s-1"],
         "segments": [*segments, "other"],
         "currencies": ["USD"],
+        "rewards": ["free-shipping", "ten-off"],
+        "redemptions": ["rd-1"],
+        "actions": ["recycling_dropoff"],
+        "amounts": [250, 12.5],
+        "times": ["2026-11-20T10:00:00Z"],
     }
 
 
@@ -150,6 +161,12 @@ def config_toml(known: dict[str, list[str]]) -> str:
         "body.currency": "currencies",
         "body.page.item_id": "items",
         "body.items[*].item_id": "items",
+        "body.reward_id": "rewards",
+        "path.redemption_id": "redemptions",
+        "body.action": "actions",
+        "body.total": "amounts",
+        "body.items[*].price": "amounts",
+        "body.completed_at": "times",
     }
     lines = ["[parameters]"]
     lines += [f'"{key}" = {{ dictionary = "{name}", probability = 0.5 }}' for key, name in bindings.items()]
