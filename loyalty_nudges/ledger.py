@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from loyalty_nudges.customers import CustomerRecord
+from loyalty_nudges.earning import line_factor
 from loyalty_nudges.program import LoyaltyError, LoyaltyProgram
 from loyalty_nudges.tiers import higher, tier_for
 
@@ -46,6 +47,9 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
     unit_minor: int
     on_promotion: bool = False
     new_collection: bool = False
+    tags: tuple[str, ...] = ()
+    """The item's tags and category when the order came (what earning rules match)."""
+    category: str = ""
 
     @property
     def amount_minor(self) -> int:
@@ -182,26 +186,26 @@ def order_amounts(order: OrderInput, program: LoyaltyProgram, exponent: int) -> 
     """(qualifying spend, points, discount) of an order, all exact.
 
     Qualifying spend is the qualifying lines' amount, capped at what was paid; points are ``per_unit`` per
-    whole currency unit of it, new-collection lines counting ``new_collection_multiplier`` times."""
+    whole currency unit of it, each line counting its multiplier (:func:`loyalty_nudges.earning.line_factor`)."""
     lines_total = sum(line.amount_minor for line in order.lines)
     eligible = [line for line in order.lines if program.promotions_qualify or not line.on_promotion]
     raw = sum(line.amount_minor for line in eligible)
     qualifying = min(raw, order.total_minor)
-    rules = program.points
-    boosted = sum(
-        line.amount_minor * (rules.new_collection_multiplier if line.new_collection else 1.0) for line in eligible
-    )
+    at = order.completed_at_ms
+    boosted = sum(line.amount_minor * line_factor(line, program, at) for line in eligible)
     scale = qualifying / raw if raw else 0.0
-    points = int(boosted * scale * rules.per_unit // 10**exponent)
+    points = int(boosted * scale * program.points.per_unit // 10**exponent)
     return qualifying, points, max(0, lines_total - order.total_minor)
 
 
 def apply_order(
-    ledger: Ledger | None, order: OrderInput, program: LoyaltyProgram, exponent: int, now_ms: int
+    ledger: Ledger | None, order: OrderInput, program: LoyaltyProgram, exponent: int, now_ms: int, bonus: int = 0
 ) -> tuple[Ledger, StoredOrder]:
-    """Add a completed order: spend, history, a points lot, engagement, and an immediate upgrade."""
+    """Add a completed order: spend, history, a points lot (with ``bonus`` points of challenges it completed),
+    engagement, and an immediate upgrade."""
     current = ledger or Ledger(customer_id=order.customer_id)
-    qualifying, points, discount = order_amounts(order, program, exponent)
+    qualifying, purchase, discount = order_amounts(order, program, exponent)
+    points = purchase + bonus
     fact = Fact(
         order.order_id,
         order.completed_at_ms,

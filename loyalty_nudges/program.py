@@ -155,6 +155,50 @@ class ActionRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     coupon_valid_days: Annotated[int, Meta(ge=1, le=3650)] = 30
 
 
+class Schedule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Days (UTC, both included) a rule is on; none given: always."""
+
+    starts: date | None = None
+    ends: date | None = None
+
+    def on(self, at_ms: int) -> bool:
+        """Whether the rule is on at this moment."""
+        day = datetime.fromtimestamp(at_ms / 1000, tz=UTC).date()
+        return (self.starts is None or day >= self.starts) and (self.ends is None or day <= self.ends)
+
+
+class Multiplier(Schedule, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Items with one of ``tags`` or under one of ``categories`` earn ``factor`` times the points."""
+
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    factor: Annotated[float, Meta(gt=1, le=10)]
+
+    def __post_init__(self) -> None:
+        _check_rule("a multiplier", self, self.tags, self.categories)
+
+
+class Challenge(Schedule, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """ "Buy ``min_items`` items tagged ``new`` this week: +``bonus`` points", once per customer per ISO week."""
+
+    id: RewardId
+    title: Annotated[str, Meta(min_length=1, max_length=120)]
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    min_items: Annotated[int, Meta(ge=1, le=100)] = 1
+    bonus: Annotated[int, Meta(ge=1, le=1_000_000)]
+
+    def __post_init__(self) -> None:
+        _check_rule(f"challenge {self.id!r}", self, self.tags, self.categories)
+
+
+def _check_rule(name: str, schedule: Schedule, tags: tuple[str, ...], categories: tuple[str, ...]) -> None:
+    if not tags and not categories:
+        raise ProgramError(f"{name} needs tags or categories to match items")
+    if schedule.starts and schedule.ends and schedule.ends < schedule.starts:
+        raise ProgramError(f"{name}: ends {schedule.ends} is before starts {schedule.starts}, so it is never on")
+
+
 class Earning(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Bonus points beside the purchase points."""
 
@@ -162,12 +206,20 @@ class Earning(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     """Points a customer gets when their record is first stored (``PUT /v1/customers/{id}``), once."""
     actions: tuple[ActionRule, ...] = ()
     """Actions ``POST /v1/customers/{id}/actions`` may name."""
+    multipliers: tuple[Multiplier, ...] = ()
+    """Points multipliers by item tag or category (the highest that applies to a line counts)."""
+    challenges: tuple[Challenge, ...] = ()
+    """Weekly challenges: a bonus once per customer per ISO week for an order that meets the condition."""
 
     def __post_init__(self) -> None:
         names = [action.name for action in self.actions]
         for index, name in enumerate(names):
             if name in names[:index]:
                 raise ProgramError(f"earning.actions[{index}].name: the action {name!r} is named more than once")
+        ids = [challenge.id for challenge in self.challenges]
+        for index, challenge_id in enumerate(ids):
+            if challenge_id in ids[:index]:
+                raise ProgramError(f"earning.challenges[{index}].id: {challenge_id!r} is used more than once")
 
     def action_named(self, name: str) -> ActionRule | None:
         """The action of that name, if the program has it."""

@@ -11,6 +11,7 @@ import msgspec
 
 from loyalty_nudges import ledger as rules
 from loyalty_nudges.coupons import normalize
+from loyalty_nudges.earning import challenge_mark, challenges_met
 from loyalty_nudges.ledger import Ledger, OrderInput, OrderLine, StoredOrder
 from personalize import money
 from personalize.catalog.index import CatalogIndex
@@ -20,7 +21,7 @@ from personalize.loyalty.standing import loyalty_state, standing_for
 from personalize.loyalty.types import OrderIn, OrderResult, RefundIn, RefundResult
 from personalize.runtime import Runtime
 from personalize.settings import Settings
-from personalize.store.protocols import LedgerChange, Notice
+from personalize.store.protocols import LedgerChange, Notice, Reads, Wants
 from personalize.tracking.scoring import TrackingWrite, purchase_events
 
 log = logging.getLogger("personalize.loyalty")
@@ -34,29 +35,28 @@ def to_input(order: OrderIn, catalog: CatalogIndex, settings: Settings) -> Order
         raise InvalidInput(f"currency {order.currency!r} is not the shop's {currency}", "currency")
     completed = epoch_ms(order.completed_at)
     recent = completed - program.points.new_collection_days * rules.DAY_MS
-    lines = tuple(
-        OrderLine(
-            item_id=line.item_id,
-            quantity=line.quantity,
-            unit_minor=money.minor_units(line.price, currency, f"items[{index}].price"),
-            on_promotion=line.on_promotion,
-            new_collection=_created_after(catalog, line.item_id, recent),
+    lines = []
+    for index, line in enumerate(order.items):
+        item = catalog.get(line.item_id)
+        lines.append(
+            OrderLine(
+                item_id=line.item_id,
+                quantity=line.quantity,
+                unit_minor=money.minor_units(line.price, currency, f"items[{index}].price"),
+                on_promotion=line.on_promotion,
+                new_collection=item is not None and item.created_at_ms >= recent,
+                tags=item.tags if item else (),
+                category=item.category if item else "",
+            )
         )
-        for index, line in enumerate(order.items)
-    )
     return OrderInput(
         order_id=order.order_id,
         customer_id=order.customer_id,
         completed_at_ms=completed,
-        lines=lines,
+        lines=tuple(lines),
         total_minor=money.minor_units(order.total, currency, "total"),
         coupon_code=normalize(order.coupon_code) if order.coupon_code else None,
     )
-
-
-def _created_after(catalog: CatalogIndex, item_id: str, since_ms: int) -> bool:
-    item = catalog.get(item_id)
-    return item is not None and item.created_at_ms >= since_ms
 
 
 async def complete_order(runtime: Runtime, order: OrderIn, now_ms: int) -> OrderResult:
@@ -65,12 +65,16 @@ async def complete_order(runtime: Runtime, order: OrderIn, now_ms: int) -> Order
     settings = runtime.settings
     program, exponent = settings.loyalty, settings.currency_exponent
     entry = to_input(order, runtime.catalog, settings)
+    met = {challenge_mark(c.id, entry.customer_id, entry.completed_at_ms): c for c in challenges_met(entry, program)}
 
-    def decide(ledger: Ledger | None, stored: StoredOrder | None) -> LedgerChange:
+    def decide(reads: Reads) -> LedgerChange:
+        ledger, stored = reads.ledger, reads.order
         if stored is not None:
             return LedgerChange(result=_replayed(stored, entry))
-        grown, applied = rules.apply_order(ledger, entry, program, exponent, now_ms)
-        result = _first_result(settings, entry, applied, grown, now_ms)
+        completed = [(mark, c) for mark, c in met.items() if reads.marks.get(mark) is None]
+        bonus = sum(c.bonus for _, c in completed)
+        grown, applied = rules.apply_order(ledger, entry, program, exponent, now_ms, bonus)
+        result = _first_result(settings, entry, applied, grown, now_ms, [c.id for _, c in completed])
         totals = {
             "orders": 1,
             "lifetime_minor": entry.total_minor,
@@ -79,10 +83,14 @@ async def complete_order(runtime: Runtime, order: OrderIn, now_ms: int) -> Order
         if ledger is None or not ledger.history:
             totals["customers"] = 1  # a customer is counted from their first order
         stored_order = msgspec.structs.replace(applied, receipt=_RESULT.encode(result))
-        notices = order_notices(entry.customer_id, entry.order_id, applied, result.loyalty.points, now_ms)
-        return LedgerChange(ledger=grown, order=stored_order, totals=totals, notices=notices, result=result)
+        notices = order_notices(entry.customer_id, applied, result, now_ms)
+        marks = {mark: entry.order_id.encode() for mark, _ in completed}
+        return LedgerChange(
+            ledger=grown, order=stored_order, totals=totals, notices=notices, marks=marks, result=result
+        )
 
-    change = await runtime.store.ledger.transact(entry.customer_id, entry.order_id, decide)
+    wants = Wants(order_id=entry.order_id, marks=tuple(met))
+    change = await runtime.store.ledger.act(entry.customer_id, wants, decide)
     result: OrderResult = change.result
     if change.ledger is not None and result.tier_changed:
         log.debug("customer %s: tier %s → %s by order %s", entry.customer_id, result.tier_before, result.loyalty.tier,
@@ -126,7 +134,7 @@ def _history_change(settings: Settings, ledger: Ledger | None, entries: list[tup
         if entry.order_id in seen:
             continue
         grown, applied = rules.apply_order(current, entry, settings.loyalty, settings.currency_exponent, at)
-        result = _first_result(settings, entry, applied, grown, at)
+        result = _first_result(settings, entry, applied, grown, at, [])
         totals.update({"orders": 1, "lifetime_minor": entry.total_minor, "customers": int(not seen and not stored)})
         totals.update(tier_moves(current.tier if current else None, grown.tier))
         stored.append(msgspec.structs.replace(applied, receipt=_RESULT.encode(result)))
@@ -136,7 +144,9 @@ def _history_change(settings: Settings, ledger: Ledger | None, entries: list[tup
     )
 
 
-def _first_result(settings: Settings, entry: OrderInput, applied: StoredOrder, grown: Ledger, at: int) -> OrderResult:
+def _first_result(
+    settings: Settings, entry: OrderInput, applied: StoredOrder, grown: Ledger, at: int, challenges: list[str]
+) -> OrderResult:
     """The answer an order's first delivery gets (and its replays, from the receipt)."""
     return OrderResult(
         order_id=entry.order_id,
@@ -144,6 +154,7 @@ def _first_result(settings: Settings, entry: OrderInput, applied: StoredOrder, g
         tier_changed=applied.tier_after != applied.tier_before,
         tier_before=applied.tier_before,
         points_earned=applied.points,
+        challenges_completed=challenges,
         qualifying_amount=money.to_major(applied.qualifying_minor, settings.currency),
         loyalty=loyalty_state(standing_for(settings, grown, at), settings.currency),
     )
@@ -177,17 +188,19 @@ async def _learn_purchase(runtime: Runtime, order: OrderIn, entry: OrderInput, n
         await runtime.store.tracking.apply(TrackingWrite(session, entry.customer_id, now_ms, events))
 
 
-def order_notices(
-    customer_id: str, order_id: str, applied: StoredOrder, balance: int, now_ms: int
-) -> tuple[Notice, ...]:
-    """The outbox notices of an applied order: the points it earned, the tier it reached."""
+def order_notices(customer_id: str, applied: StoredOrder, result: OrderResult, now_ms: int) -> tuple[Notice, ...]:
+    """The outbox notices of an applied order: the points it earned (with the challenges it completed), the tier
+    it reached."""
     notices = []
     if applied.points:
-        data = {"order_id": order_id, "points": applied.points, "balance": balance}
+        data: dict[str, object] = {"order_id": applied.order_id, "points": applied.points}
+        data["balance"] = result.loyalty.points
+        if result.challenges_completed:
+            data["challenges"] = result.challenges_completed
         notices.append(Notice(kind="points_earned", customer_id=customer_id, at_ms=now_ms, data=data))
     if applied.tier_after != applied.tier_before:
-        data = {"tier_before": applied.tier_before, "tier": applied.tier_after, "order_id": order_id}
-        notices.append(Notice(kind="tier_changed", customer_id=customer_id, at_ms=now_ms, data=data))
+        changed = {"tier_before": applied.tier_before, "tier": applied.tier_after, "order_id": applied.order_id}
+        notices.append(Notice(kind="tier_changed", customer_id=customer_id, at_ms=now_ms, data=changed))
     return tuple(notices)
 
 

@@ -99,6 +99,9 @@ class OrderResult(msgspec.Struct, kw_only=True):
     tier_changed: bool
     tier_before: str | None
     points_earned: int
+    """Purchase points (each line with its multiplier) and the bonus of the challenges it completed."""
+    challenges_completed: list[str] = msgspec.field(default_factory=list)
+    """Ids of the weekly challenges this order completed (their bonus is in ``points_earned``)."""
     qualifying_amount: float
     loyalty: LoyaltyState
 

@@ -21,7 +21,7 @@ from tests.conftest import IDENTITY_SECRET, make_settings
 from tests.state import state_digest
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "personalize" / "demo" / "loyalty.toml")
-SHOP = [catalog_item(n, price=100 * n) for n in range(1, 6)]
+SHOP = [catalog_item(n, price=100 * n) for n in range(1, 6)] + [catalog_item(6, price=200, tags=["new"])]
 
 
 @pytest.fixture
@@ -234,3 +234,29 @@ async def test_one_redemption_id_posted_20_times_at_once_spends_once(async_shop:
     assert len({a["coupon"]["code"] for a in answers}) == 1
     assert sorted(a["duplicate"] for a in answers) == [False] + [True] * 19
     assert (await async_shop.get("/v1/customers/c1/loyalty", headers=AUTH)).json()["points"] == 1000
+
+
+def test_a_new_item_earns_double_and_completes_the_weekly_challenge_once(shop: TestClient[Any]) -> None:
+    when = datetime.now(UTC) - timedelta(days=1)
+
+    def buy(order_id: str, at: datetime, lines: list[tuple[str, int]]) -> dict[str, Any]:
+        items = [{"item_id": item, "quantity": 1, "price": price} for item, price in lines]
+        body = {"order_id": order_id, "customer_id": "c1", "items": items, "total": sum(p for _, p in lines),
+                "currency": "USD", "completed_at": at.isoformat()}  # fmt: skip
+        response = shop.post("/v1/orders", json=body, headers=AUTH)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    first = buy("o1", when, [("i0006", 200), ("i0001", 100)])
+    assert (first["points_earned"], first["challenges_completed"]) == (200 * 2 + 100 + 100, ["new-this-week"])
+    again = buy("o2", when, [("i0006", 200)])
+    assert (again["points_earned"], again["challenges_completed"]) == (400, [])
+    week_before = buy("o3", when - timedelta(days=7), [("i0006", 200)])
+    assert (week_before["points_earned"], week_before["challenges_completed"]) == (500, ["new-this-week"])
+    replay = buy("o1", when, [("i0006", 200), ("i0001", 100)])
+    assert (replay["duplicate"], replay["points_earned"]) == (True, 600)
+    assert loyalty(shop, "c1")["points"] == 600 + 400 + 500
+    refund = shop.post("/v1/orders/o1/refunds", json={"refund_id": "r1"}, headers=AUTH).json()
+    assert refund["points_reversed"] == 600  # the bonus goes back with the purchase points
+    earned = [e["data"] for e in shop.get("/v1/admin/events", headers=AUTH).json()["events"]]
+    assert earned[0] == {"order_id": "o1", "points": 600, "balance": 600, "challenges": ["new-this-week"]}

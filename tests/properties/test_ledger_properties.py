@@ -62,7 +62,7 @@ from personalize.loyalty.standing import loyalty_state, standing_for
 from personalize.loyalty.types import LoyaltyState, OrderIn, OrderLineIn, OrderResult, RefundIn, RefundResult
 from personalize.runtime import Runtime
 from personalize.store import open_store, tracking_config
-from personalize.store.protocols import Decide, LedgerChange, LedgerStore, Store
+from personalize.store.protocols import Act, Decide, LedgerChange, LedgerStore, Reads, Store, Wants
 from tests.conftest import RedisServer, make_settings
 
 NOW_MS = 1_775_001_600_000  # 2026-04-01T00:00Z: fixed, so tier dates and points expiry replay identically
@@ -192,8 +192,8 @@ class Observation:
 class RecordingLedger:
     """The real ledger store, with each ``decide`` wrapped to note what it read; nothing else changes.
 
-    ``transact`` commits what the last ``decide`` call returned (a WATCH conflict calls it again), so the last
-    read is the one the committed write — or the refusal — was based on."""
+    ``transact`` and ``act`` commit what the last ``decide`` call returned (a WATCH conflict calls it again), so the
+    last read is the one the committed write — or the refusal — was based on."""
 
     def __init__(self, inner: LedgerStore) -> None:
         self.inner = inner
@@ -208,6 +208,21 @@ class RecordingLedger:
 
         try:
             change = await self.inner.transact(customer_id, order_id, noted)
+        except (ServiceError, LoyaltyError):
+            self._note(customer_id, reads, None)
+            raise
+        self._note(customer_id, reads, change.ledger)
+        return change
+
+    async def act(self, customer_id: str, wants: Wants, decide: Act) -> LedgerChange:
+        reads: list[Ledger | None] = []
+
+        def noted(found: Reads) -> LedgerChange:
+            reads.append(found.ledger)
+            return decide(found)
+
+        try:
+            change = await self.inner.act(customer_id, wants, noted)
         except (ServiceError, LoyaltyError):
             self._note(customer_id, reads, None)
             raise
