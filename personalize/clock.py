@@ -45,3 +45,8 @@ def epoch_ms(value: datetime | float | str) -> int:
         return int(value)
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
+
+
+def utc(ms: int) -> datetime:
+    """Epoch milliseconds as the aware UTC datetime an answer carries."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 import msgspec
 
 from loyalty_nudges import coupons as rules
 from loyalty_nudges.coupons import Audience, Benefit, Campaign, Coupon
 from personalize import money
-from personalize.clock import epoch_ms
+from personalize.clock import epoch_ms, utc
 from personalize.errors import Conflict, Forbidden, NotFound, ServiceError
 from personalize.loyalty.types import HOUR_MS, CampaignIn, CampaignOut, CouponOut, RedeemIn
 from personalize.runtime import Runtime
@@ -31,16 +30,12 @@ def coupon_out(coupon: Coupon, currency: str) -> CouponOut:
         campaign_id=coupon.campaign_id,
         discount_pct=coupon.discount_pct,
         discount_amount=money.to_major(coupon.discount_minor, currency),
-        valid_from=_time(coupon.valid_from_ms),
-        expires_at=_time(coupon.expires_at_ms),
+        valid_from=utc(coupon.valid_from_ms),
+        expires_at=utc(coupon.expires_at_ms),
         customer_id=coupon.customer_id,
         used_by_order=coupon.used_by_order,
         shared=coupon.shared,
     )
-
-
-def _time(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 async def create_campaign(runtime: Runtime, body: CampaignIn, now_ms: int) -> CampaignOut:
@@ -76,7 +71,7 @@ async def create_campaign(runtime: Runtime, body: CampaignIn, now_ms: int) -> Ca
         codes_issued=len(codes),
         assigned=len(customers),
         entropy_bits=round(rules.entropy_bits(body.length), 1),
-        expires_at=_time(expires_ms),
+        expires_at=utc(expires_ms),
         sample=codes[:3],
     )
 
@@ -100,7 +95,7 @@ async def _shared_campaign(runtime: Runtime, campaign: Campaign, code: str) -> C
         codes_issued=1,
         assigned=0,
         entropy_bits=0.0,
-        expires_at=_time(campaign.expires_at_ms),
+        expires_at=utc(campaign.expires_at_ms),
         sample=[code],
     )
 

@@ -9,8 +9,6 @@ erasure interrupted half way is completed by the next ``DELETE``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import msgspec
 
 from loyalty_nudges.coupons import Coupon
@@ -18,7 +16,7 @@ from loyalty_nudges.customers import CustomerRecord
 from loyalty_nudges.ledger import DAY_MS, Ledger, Lot, StoredOrder, add_months, points_balance
 from loyalty_nudges.program import ActionRule, LoyaltyProgram
 from personalize import money
-from personalize.clock import epoch_ms
+from personalize.clock import epoch_ms, utc
 from personalize.errors import Conflict, Refused
 from personalize.loyalty.coupons import coupon_out, single_use
 from personalize.loyalty.standing import loyalty_state, standing_for
@@ -34,7 +32,7 @@ from personalize.loyalty.types import (
 )
 from personalize.runtime import Runtime
 from personalize.settings import Settings
-from personalize.store.protocols import LedgerChange, Notice, Reads, Wants
+from personalize.store.loyalty_protocols import LedgerChange, Notice, Reads, Wants
 
 WELCOME_LOT = "welcome"
 _ACTION = msgspec.json.Encoder()
@@ -112,9 +110,9 @@ def customer_out(ledger: Ledger, *, created: bool, welcome_points: int, now_ms: 
         country=record.country,
         locale=record.locale,
         email_consent=record.email_consent,
-        email_consent_at=_time(record.consent_at_ms) if record.consent_at_ms is not None else None,
-        joined_at=_time(record.joined_at_ms),
-        updated_at=_time(record.updated_at_ms),
+        email_consent_at=utc(record.consent_at_ms) if record.consent_at_ms is not None else None,
+        joined_at=utc(record.joined_at_ms),
+        updated_at=utc(record.updated_at_ms),
         created=created,
         welcome_points=welcome_points,
         points=points_balance(ledger, now_ms)[0],
@@ -204,10 +202,6 @@ def _action_coupon(rule: ActionRule, customer_id: str, now_ms: int) -> Coupon | 
     )  # fmt: skip
 
 
-def _time(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
 async def erase_customer(runtime: Runtime, customer_id: str) -> Erased:
     """Remove what is personal about a customer (see the module's docstring)."""
     store = runtime.store
@@ -246,14 +240,14 @@ async def export_customer(runtime: Runtime, customer_id: str, now_ms: int) -> Cu
         orders=orders,
         coupons=[coupon_out(c, currency) for c in await store.coupons.for_customer(customer_id)],
         profile=dict(scores.scores) if scores else {},
-        exported_at=_time(now_ms),
+        exported_at=utc(now_ms),
     )
 
 
 def _order_out(order: StoredOrder, currency: str) -> OrderOut:
     return OrderOut(
         order_id=order.order_id,
-        completed_at=_time(order.completed_at_ms),
+        completed_at=utc(order.completed_at_ms),
         total=money.to_major(order.total_minor, currency),
         refunded=money.to_major(order.refunded_minor, currency),
         qualifying_amount=money.to_major(order.qualifying_minor, currency),

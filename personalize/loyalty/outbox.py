@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from personalize.clock import utc
 from personalize.loyalty.types import NoticeOut, NoticePage
 from personalize.runtime import Runtime
 
@@ -16,7 +15,7 @@ async def notice_page(runtime: Runtime, after: str | None, limit: int) -> Notice
             id=notice.id,
             kind=notice.kind,
             customer_id=notice.customer_id,
-            at=datetime.fromtimestamp(notice.at_ms / 1000, tz=UTC),
+            at=utc(notice.at_ms),
             data=notice.data,
         )
         for notice in notices

@@ -3,16 +3,11 @@ members (the server-key routes ``/v1/admin/stats`` and ``/v1/segments``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from personalize import money
+from personalize.clock import utc
 from personalize.errors import NotFound
 from personalize.loyalty.types import Member, MemberPage, SegmentCounts, Stats
 from personalize.runtime import Runtime
-
-
-def _time(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 async def stats(runtime: Runtime) -> Stats:
@@ -27,7 +22,7 @@ async def stats(runtime: Runtime) -> Stats:
         currency=currency,
         per_tier={tier.name: totals.get(f"tier:{tier.name}", 0) for tier in runtime.settings.loyalty.tiers},
         per_segment=dict(run.counts) if run else {},
-        segments_as_of=_time(run.as_of_ms) if run else None,
+        segments_as_of=utc(run.as_of_ms) if run else None,
     )
 
 
@@ -38,7 +33,7 @@ async def segment_counts(runtime: Runtime) -> SegmentCounts:
     names = dict.fromkeys(rule.name for rule in runtime.settings.segments.rules)
     counts = {name: found.get(name, 0) for name in names}
     counts.update({name: n for name, n in found.items() if name not in counts})
-    return SegmentCounts(as_of=_time(run.as_of_ms) if run else None, counts=counts)
+    return SegmentCounts(as_of=utc(run.as_of_ms) if run else None, counts=counts)
 
 
 async def segment_members(runtime: Runtime, name: str, cursor: str | None, limit: int) -> MemberPage:

@@ -20,11 +20,12 @@ from loyalty_nudges.ledger import points_balance
 from loyalty_nudges.program import Reward
 from loyalty_nudges.rewards import Redemption
 from personalize import money
+from personalize.clock import utc
 from personalize.errors import Conflict, NotFound, Refused
 from personalize.loyalty.coupons import coupon_out, single_use
 from personalize.loyalty.types import RedemptionIn, RedemptionOut, RewardList, RewardOut
 from personalize.runtime import Runtime
-from personalize.store.protocols import LedgerChange, Notice, Reads, Wants
+from personalize.store.loyalty_protocols import LedgerChange, Notice, Reads, Wants
 
 CODE_PREFIX = "RW"
 
@@ -237,11 +238,7 @@ async def _out(runtime: Runtime, redemption: Redemption, now_ms: int, *, duplica
         points_spent=redemption.points,
         points=points_balance(ledger, now_ms)[0] if ledger else 0,
         coupon=coupon_out(coupon, runtime.settings.currency) if coupon else None,
-        redeemed_at=_time(redemption.at_ms),
-        cancelled_at=_time(redemption.cancelled_at_ms) if redemption.cancelled_at_ms is not None else None,
+        redeemed_at=utc(redemption.at_ms),
+        cancelled_at=utc(redemption.cancelled_at_ms) if redemption.cancelled_at_ms is not None else None,
         duplicate=duplicate,
     )
-
-
-def _time(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -7,8 +7,6 @@ The rules are ``loyalty_nudges.ledger``'s: qualifying spend in the program's win
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import msgspec
 
 from loyalty_nudges import ledger as rules
@@ -16,6 +14,7 @@ from loyalty_nudges import tiers
 from loyalty_nudges.ledger import Ledger
 from loyalty_nudges.program import LoyaltyProgram, Tier
 from personalize import money
+from personalize.clock import utc
 from personalize.loyalty.types import Expiry, LoyaltyState
 from personalize.settings import Settings
 
@@ -81,7 +80,7 @@ def loyalty_state(standing: Standing, currency: str) -> LoyaltyState:
         engagement_score=round(ledger.engagement, 3),
         next_tier=standing.next_tier.name if standing.next_tier else None,
         remaining=money.to_major(standing.remaining_minor, currency) if standing.remaining_minor is not None else None,
-        next_expiry=Expiry(expiry[0], datetime.fromtimestamp(expiry[1] / 1000, tz=UTC)) if expiry else None,
+        next_expiry=Expiry(expiry[0], utc(expiry[1])) if expiry else None,
         segment=standing.segment,
         orders=len(ledger.history),
     )
