@@ -7,7 +7,7 @@ import msgspec
 from loyalty_nudges import ledger as rules
 from loyalty_nudges.ledger import Ledger, StoredOrder
 from personalize.runtime import Runtime
-from personalize.store.protocols import LedgerChange
+from personalize.store.loyalty_protocols import LedgerChange
 
 
 async def record_engagement(runtime: Runtime, customer_id: str, kinds: list[str], now_ms: int) -> float:

@@ -21,7 +21,7 @@ from personalize.loyalty.standing import loyalty_state, standing_for
 from personalize.loyalty.types import OrderIn, OrderResult, RefundIn, RefundResult
 from personalize.runtime import Runtime
 from personalize.settings import Settings
-from personalize.store.protocols import LedgerChange, Notice, Reads, Wants
+from personalize.store.loyalty_protocols import LedgerChange, Notice, Reads, Wants
 from personalize.tracking.scoring import TrackingWrite, purchase_events
 
 log = logging.getLogger("personalize.loyalty")

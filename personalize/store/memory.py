@@ -19,21 +19,9 @@ from loyalty_nudges.coupons import Campaign, Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
 from loyalty_nudges.rewards import Redemption
 from personalize.catalog.items import Item, category_levels
+from personalize.store.loyalty_protocols import Act, Decide, LedgerChange, Notice, Reads, Wants
 from personalize.store.memory_tracking import MemoryTracking
-from personalize.store.protocols import (
-    Act,
-    CouponDecide,
-    Decide,
-    LedgerChange,
-    Notice,
-    PageReads,
-    Reads,
-    SegmentRecord,
-    SegmentRun,
-    Sizes,
-    TrackingConfig,
-    Wants,
-)
+from personalize.store.protocols import CouponDecide, PageReads, SegmentRecord, SegmentRun, Sizes, TrackingConfig
 from personalize.tracking.scoring import TrackingWrite
 
 

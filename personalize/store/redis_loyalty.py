@@ -16,18 +16,8 @@ from loyalty_nudges.coupons import Campaign, Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
 from loyalty_nudges.rewards import Redemption
 from personalize.store import redis_keys as key
-from personalize.store.protocols import (
-    Act,
-    CouponDecide,
-    Decide,
-    LedgerChange,
-    Notice,
-    Reads,
-    SegmentRecord,
-    SegmentRun,
-    TrackingConfig,
-    Wants,
-)
+from personalize.store.loyalty_protocols import Act, Decide, LedgerChange, Notice, Reads, Wants
+from personalize.store.protocols import CouponDecide, SegmentRecord, SegmentRun, TrackingConfig
 from personalize.store.redis_calls import ENCODER, chunks, reachable
 
 LEDGER_DECODER = msgspec.msgpack.Decoder(Ledger)

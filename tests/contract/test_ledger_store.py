@@ -8,7 +8,8 @@ import pytest
 from loyalty_nudges.coupons import Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
 from loyalty_nudges.rewards import Redemption
-from personalize.store.protocols import LedgerChange, Notice, Reads, SegmentRecord, Store, Wants
+from personalize.store.loyalty_protocols import LedgerChange, Notice, Reads, Wants
+from personalize.store.protocols import SegmentRecord, Store
 
 pytestmark = pytest.mark.anyio
 

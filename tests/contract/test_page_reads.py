@@ -6,7 +6,8 @@ import pytest
 
 from loyalty_nudges.coupons import Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
-from personalize.store.protocols import LedgerChange, PageReads, SegmentRecord, Store
+from personalize.store.loyalty_protocols import LedgerChange
+from personalize.store.protocols import PageReads, SegmentRecord, Store
 from tests.contract.test_tracking_store import T0, event, write
 
 pytestmark = pytest.mark.anyio

@@ -62,7 +62,8 @@ from personalize.loyalty.standing import loyalty_state, standing_for
 from personalize.loyalty.types import LoyaltyState, OrderIn, OrderLineIn, OrderResult, RefundIn, RefundResult
 from personalize.runtime import Runtime
 from personalize.store import open_store, tracking_config
-from personalize.store.protocols import Act, Decide, LedgerChange, LedgerStore, Reads, Store, Wants
+from personalize.store.loyalty_protocols import Act, Decide, LedgerChange, LedgerStore, Reads, Wants
+from personalize.store.protocols import Store
 from tests.conftest import RedisServer, make_settings
 
 NOW_MS = 1_775_001_600_000  # 2026-04-01T00:00Z: fixed, so tier dates and points expiry replay identically
