@@ -28,9 +28,12 @@ from tests.faults.conftest import SUMMARY, OwnRedis, Server
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
 SECONDS = 60.0
+PER_SECOND, BURST = 50, 200
+"""The limit per address: a bucket of ``BURST`` calls refilled at ``PER_SECOND``, so a minute lets 3,200 through."""
 RATE = 55.0
-"""A little over the limit (50 per second), so the client runs at the limit and some calls get 429 — unless the server
-answers more slowly than that (eight calls in flight at most), as it does for 500-event batches on a small machine."""
+"""A little over the limit, so the client empties the bucket and some calls get 429 — unless the server answers more
+slowly than the bucket lets calls through (eight calls in flight at most), as it does for 500-event batches on a small
+machine, or for pages while four clients share its two cores."""
 MAX_SESSIONS = 2000
 MAX_IDS = 100_000
 PER_SESSION = 500
@@ -103,8 +106,8 @@ def test_one_client_at_the_limit_for_a_minute_stays_within_the_bounds(
     own_redis: Callable[..., OwnRedis], serve: Callable[..., Server]
 ) -> None:
     limits = {
-        "PZ_LIMITS__IP_PER_SECOND": "50",
-        "PZ_LIMITS__IP_BURST": "200",
+        "PZ_LIMITS__IP_PER_SECOND": str(PER_SECOND),
+        "PZ_LIMITS__IP_BURST": str(BURST),
         "PZ_LIMITS__SESSION_PER_SECOND": "10",
         "PZ_LIMITS__CLIENT_IP_HEADER": "X-Forwarded-For",
         "PZ_TRACKING__MAX_SESSIONS": str(MAX_SESSIONS),
@@ -126,8 +129,8 @@ def test_one_client_at_the_limit_for_a_minute_stays_within_the_bounds(
     for d in drives:
         SUMMARY.append(f"resource test: {d.line()}")
     for d in drives:
-        # at the limit, or as fast as the server answers when that is slower (500-event batches on two cores)
-        assert d.statuses.get(429, 0) > 0 or sum(d.statuses.values()) < 50 * SECONDS, d.line()
+        # at the limit, or as fast as the server answers when that is slower than the bucket lets calls through
+        assert d.statuses.get(429, 0) > 0 or sum(d.statuses.values()) <= PER_SECOND * SECONDS + BURST, d.line()
         assert sum(n for status, n in d.statuses.items() if status >= 500) == 0, d.line()
         # every call answered or refused for its rate, none lost; how many a 2-core machine serves is not the point
         ok = 200 if d.route == "/v1/page" else 202
