@@ -15,6 +15,7 @@ from redis.exceptions import WatchError
 from loyalty_nudges.coupons import Campaign, Coupon
 from loyalty_nudges.ledger import Ledger, StoredOrder
 from loyalty_nudges.rewards import Redemption
+from personalize.clock import now_ms
 from personalize.store import redis_keys as key
 from personalize.store.loyalty_protocols import Act, Decide, LedgerChange, Notice, Reads, Wants
 from personalize.store.protocols import CouponDecide, SegmentRecord, SegmentRun, TrackingConfig
@@ -81,8 +82,10 @@ class RedisLedger:
         for name, receipt in change.marks.items():
             pipe.set(key.mark(name), receipt)
         if change.notices:
-            # the age bound: entries older than the retention go as the stream grows (MINID, approximate)
-            oldest = f"{max(0, max(n.at_ms for n in change.notices) - self._config.outbox_retention_ms)}-0"
+            # the age bound: entries older than the retention go as the stream grows (MINID, approximate). Entry ids
+            # are Redis' clock, so the bound is the wall clock's too, never a notice's own time (a job run as of
+            # another day would otherwise trim what was just written)
+            oldest = f"{max(0, now_ms() - self._config.outbox_retention_ms)}-0"
             for notice in change.notices:
                 pipe.xadd(key.outbox(), {"n": ENCODER.encode(notice)}, minid=oldest, approximate=True)
             pipe.xtrim(key.outbox(), maxlen=self._config.outbox_length, approximate=True)

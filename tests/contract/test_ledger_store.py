@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import anyio
 import pytest
 
@@ -218,3 +220,13 @@ async def test_the_outbox_is_read_on_from_the_last_id_in_order(store: Store) -> 
 def _as_pair(notice_id: str) -> tuple[int, int]:
     ms, _, sequence = notice_id.partition("-")
     return int(ms), int(sequence)
+
+
+async def test_a_notice_dated_another_day_trims_by_the_clock_not_by_its_date(store: Store) -> None:
+    """A job run as of a later day writes notices dated that day; the outbox keeps what came before (the bound is the
+    clock that numbers the entries)."""
+    year = 365 * 86_400_000
+    for n, at_ms in enumerate((time.time_ns() // 1_000_000, time.time_ns() // 1_000_000 + year)):
+        notice = Notice(kind=f"k{n}", customer_id="c1", at_ms=at_ms)
+        await store.ledger.act("c1", Wants(), lambda reads, notice=notice: LedgerChange(notices=(notice,)))
+    assert [n.kind for n in await store.ledger.notices(None, 10)] == ["k0", "k1"]
