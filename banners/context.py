@@ -19,6 +19,8 @@ class BannerContext(msgspec.Struct, frozen=True, kw_only=True):
         tier: The customer's tier name (``bronze``), or None for no tier or an anonymous visitor.
         segment: The customer's RFM segment name, or None.
         engagement: The customer's engagement score, or None (anonymous visitors have none).
+        points: The customer's spendable points, or None (anonymous visitors have none).
+        reward_within_reach: Whether the customer is a few points from a reward.
         cart_total_minor: The cart total in integer minor units.
         locale: A BCP 47 tag (``en-US``), or None.
         now_ms: The time of the request, epoch milliseconds.
@@ -33,6 +35,8 @@ class BannerContext(msgspec.Struct, frozen=True, kw_only=True):
     tier: str | None = None
     segment: str | None = None
     engagement: float | None = None
+    points: int | None = None
+    reward_within_reach: bool = False
     cart_total_minor: int = 0
     locale: str | None = None
     now_ms: int

@@ -34,6 +34,7 @@ from banners.rules import (
     Condition,
     EngagementBetween,
     Not,
+    PointsBetween,
     Schedule,
     SegmentIn,
     SlotConfig,
@@ -266,6 +267,8 @@ def condition_problems(condition: Condition, path: str, known: Known) -> Iterato
         case SegmentIn(values=values):
             yield from _unknown_names(f"{path}.values", "segment", values, known.segments, known.segments)
         case EngagementBetween(min=low, max=high):
+            yield from _range_problems(path, low, high)
+        case PointsBetween(min=low, max=high):
             yield from _range_problems(path, low, high)
         case CartTotalBetween(min=low, max=high):
             yield from _range_problems(path, low, high)

@@ -25,6 +25,8 @@ from banners.rules import (
     LocaleIn,
     Not,
     PageTypeIn,
+    PointsBetween,
+    RewardWithinReach,
     Schedule,
     SegmentIn,
     TierIn,
@@ -67,6 +69,8 @@ def compile_condition(condition: Condition, exponent: int) -> Predicate:
             return _page_predicate(condition)
         case VisitorIs() | HasOrdered() | TierIn() | SegmentIn() | EngagementBetween() | CartTotalBetween():
             return _visitor_predicate(condition, exponent)
+        case PointsBetween() | RewardWithinReach():
+            return _points_predicate(condition)
         case _:
             assert_never(condition)
 
@@ -112,6 +116,15 @@ def _visitor_predicate(
             lo_minor = NEVER if low is None else _exact_minor(low, exponent)
             hi_minor = FOREVER if high is None else _exact_minor(high, exponent)
             return lambda ctx: lo_minor <= ctx.cart_total_minor < hi_minor
+
+
+def _points_predicate(condition: PointsBetween | RewardWithinReach) -> Predicate:
+    match condition:
+        case PointsBetween(min=low, max=high):
+            lo, hi = 0 if low is None else low, FOREVER if high is None else high
+            return lambda ctx: ctx.points is not None and lo <= ctx.points < hi
+        case RewardWithinReach(value=value):
+            return lambda ctx: ctx.reward_within_reach is value
 
 
 def _exact_minor(amount: float, exponent: int) -> int:

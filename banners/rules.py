@@ -10,8 +10,11 @@ Semantics, stated once:
 - ``page_type``, ``landing_source`` (lower case), ``segment_in``: the visitor's value is one of ``values``.
 - ``country``: ISO 3166 alpha-2, compared upper case.
 - ``tier_in``: ``"none"`` matches a visitor with no tier, anonymous ones included.
-- ``engagement`` and ``cart_total``: ``min`` inclusive, ``max`` exclusive; a visitor without a score fails
-  ``engagement``. Cart amounts are written in the shop currency and compared exactly in integer minor units.
+- ``engagement``, ``points`` and ``cart_total``: ``min`` inclusive, ``max`` exclusive; a visitor without a score
+  fails ``engagement``, one without a loyalty standing fails ``points`` (the spendable balance). Cart amounts are
+  written in the shop currency and compared exactly in integer minor units.
+- ``reward_within_reach``: the customer is a few points from a reward (the cart's ``reward_within_reach`` nudge
+  rule: at most the program's ``nudge_window_pct`` of its cost); ``value = false`` matches everybody else.
 - ``schedule`` and a banner's own ``starts_at``/``ends_at``: ``starts_at <= now < ends_at``; date-times
   need a time zone (``Z`` or an offset).
 - ``locale``: a prefix on subtag boundaries, case-insensitive (``en`` matches ``en``, ``en-US`` and
@@ -39,6 +42,7 @@ TextTemplate = Annotated[str, Meta(max_length=1000)]
 Url = Annotated[str, Meta(min_length=1, max_length=2048)]
 Instant = Annotated[datetime, Meta(tz=True)]
 Score = Annotated[float, Meta(ge=-1e9, le=1e9)]
+Points = Annotated[int, Meta(ge=0, le=1_000_000_000)]
 Amount = Annotated[float, Meta(ge=0, le=1e12)]
 Name = Annotated[str, Meta(min_length=1, max_length=64)]
 
@@ -99,6 +103,15 @@ class EngagementBetween(_Condition, frozen=True, tag="engagement"):
     max: Score | None = None
 
 
+class PointsBetween(_Condition, frozen=True, tag="points"):
+    min: Points | None = None
+    max: Points | None = None
+
+
+class RewardWithinReach(_Condition, frozen=True, tag="reward_within_reach"):
+    value: bool = True
+
+
 class CartTotalBetween(_Condition, frozen=True, tag="cart_total"):
     min: Amount | None = None
     max: Amount | None = None
@@ -125,6 +138,8 @@ Condition = (
     | TierIn
     | SegmentIn
     | EngagementBetween
+    | PointsBetween
+    | RewardWithinReach
     | CartTotalBetween
     | Schedule
     | LocaleIn

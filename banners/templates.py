@@ -15,7 +15,9 @@ import msgspec
 
 from banners.errors import TemplateError
 
-TOKENS: tuple[str, ...] = ("first_name", "tier", "discount_pct", "remaining", "coupon_code")
+TOKENS: tuple[str, ...] = (
+    "first_name", "tier", "discount_pct", "remaining", "coupon_code", "points", "reward", "points_missing",
+)  # fmt: skip
 """Every token a template may use."""
 
 _PIECE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -30,6 +32,9 @@ class TemplateValues(msgspec.Struct, frozen=True, kw_only=True):
         discount_pct: The tier discount as shown (``10``).
         remaining: Money already formatted for display (``$500.00``).
         coupon_code: The visitor's personal coupon code; a banner's static code stands in when this is None.
+        points: The spendable balance (``320``).
+        reward: The title of the reward within reach (``−20 % on everything``).
+        points_missing: The points that reward still needs (``50``).
     """
 
     first_name: str | None = None
@@ -37,6 +42,9 @@ class TemplateValues(msgspec.Struct, frozen=True, kw_only=True):
     discount_pct: str | None = None
     remaining: str | None = None
     coupon_code: str | None = None
+    points: str | None = None
+    reward: str | None = None
+    points_missing: str | None = None
 
     def lookup(self) -> dict[str, str | None]:
         """The values keyed by token name."""

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from loyalty_nudges import window
 from loyalty_nudges.customers import CustomerRecord
 from loyalty_nudges.earning import line_factor
 from loyalty_nudges.program import LoyaltyError, LoyaltyProgram
@@ -80,13 +81,17 @@ class Fact(msgspec.Struct, frozen=True, array_like=True):
 
 
 class Lot(msgspec.Struct, frozen=True, array_like=True):
-    """Points earned by one order, spendable from ``spendable_at_ms``, gone at ``expires_at_ms``."""
+    """Points earned by one order (or a bonus), spendable from ``spendable_at_ms``, gone at ``expires_at_ms``."""
 
     order_id: str
     earned: int
     remaining: int
     spendable_at_ms: int
     expires_at_ms: int
+    earned_at_ms: int = 0
+    """When they were earned (0 in lots stored before it was kept: read as ``spendable_at_ms``)."""
+    noticed: int = 0
+    """The expiry notice last sent for the lot, in days before expiry (0: none yet; -1: expired, accounted for)."""
 
 
 class Ledger(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,6 +113,13 @@ class Ledger(msgspec.Struct, frozen=True, kw_only=True):
     """The personal data the shop sent (none before, or after the customer was erased)."""
     welcomed: bool = False
     """The welcome bonus was given (kept through an erasure, so it is never given twice)."""
+    evaluated: str = ""
+    """The last tier evaluation applied: the day (``2026-12-02``, rolling window) or the year (calendar window)."""
+    lapsed_from: str | None = None
+    """The tier an evaluation took away, while it can still be regained; ``lapsed_at_ms`` says when."""
+    lapsed_at_ms: int = 0
+    birthday_coupon_ms: int = 0
+    """When the last birthday code was issued (0: never)."""
 
 
 class Refund(msgspec.Struct, frozen=True, kw_only=True):
@@ -170,18 +182,6 @@ def replay_difference(stored: StoredOrder, order: OrderInput) -> str | None:
     return "items"
 
 
-def qualifying_spend(ledger: Ledger, program: LoyaltyProgram, now_ms: int) -> int:
-    """Spend that counts towards tiers in the program's window, net of refunds."""
-    if program.window == "lifetime":
-        start = 0
-    elif program.window == "rolling_365d":
-        start = now_ms - 365 * DAY_MS
-    else:
-        year = datetime.fromtimestamp(now_ms / 1000, tz=UTC).year
-        start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp() * 1000)
-    return sum(fact.qualifying_minor for fact in ledger.history if fact.ts_ms >= start)
-
-
 def order_amounts(order: OrderInput, program: LoyaltyProgram, exponent: int) -> tuple[int, int, int]:
     """(qualifying spend, points, discount) of an order, all exact.
 
@@ -220,6 +220,7 @@ def apply_order(
         points,
         order.completed_at_ms + program.points.return_window_days * DAY_MS,
         add_months(order.completed_at_ms, program.points.expiry_months),
+        order.completed_at_ms,
     )
     grown = msgspec.structs.replace(
         current,
@@ -229,10 +230,10 @@ def apply_order(
         engagement=current.engagement + program.engagement.weights.get("purchase", 0.0),
         cart_touched_ms=0,
     )
-    reached = tier_for(qualifying_spend(grown, program, now_ms), program, exponent)
+    reached = tier_for(window.qualifying(grown, program, now_ms), program, exponent)
     after = higher(program, current.tier, reached.name if reached else None)
-    if after != current.tier:
-        grown = msgspec.structs.replace(grown, tier=after, tier_since_ms=now_ms)
+    if after != current.tier:  # reached when the order completed (a late delivery, an imported history)
+        grown = msgspec.structs.replace(grown, tier=after, tier_since_ms=min(order.completed_at_ms, now_ms))
     stored = StoredOrder(
         order_id=order.order_id,
         customer_id=order.customer_id,
@@ -285,7 +286,7 @@ def apply_refund(
         refunded == order.total_minor and order.tier_after != order.tier_before and ledger.tier == order.tier_after
     )
     if reverted:
-        reached = tier_for(qualifying_spend(shrunk, program, now_ms), program, exponent)
+        reached = tier_for(window.qualifying(shrunk, program, now_ms), program, exponent)
         shrunk = msgspec.structs.replace(
             shrunk, tier=higher(program, order.tier_before, reached.name if reached else None), tier_since_ms=now_ms
         )

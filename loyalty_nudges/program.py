@@ -19,6 +19,7 @@ import msgspec
 from msgspec import Meta
 
 Window = Literal["lifetime", "rolling_365d", "calendar_year"]
+TierBasis = Literal["spend", "points"]
 TierName = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Amount = Annotated[float, Meta(ge=0, le=1e9)]
 RewardKind = Literal["percent_off", "amount_off", "free_shipping", "item"]
@@ -61,6 +62,8 @@ class PointsRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """Each order's points (a lot) expire this many months after it."""
     return_window_days: Annotated[int, Meta(ge=0, le=365)] = 0
     """Points stay pending, not spendable, for this long after the order."""
+    expiry_notice_days: tuple[Annotated[int, Meta(ge=1, le=365)], ...] = (30, 3)
+    """Days before points expire that a ``points_expiring`` notice goes out (once each)."""
 
 
 class EngagementRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -226,11 +229,34 @@ class Earning(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
         return next((action for action in self.actions if action.name == name), None)
 
 
+class Evaluation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How tiers are re-evaluated when spend leaves the window (``rolling_365d`` daily, ``calendar_year`` on 1
+    January), and how a customer who lost a tier gets it back."""
+
+    max_downgrade: Annotated[int, Meta(ge=1, le=10)] = 1
+    """Tiers a customer can drop at one evaluation."""
+    keep_tier_nudge_days: Annotated[int, Meta(ge=0, le=366)] = 60
+    """The cart shows "spend $X more by DATE to keep Silver" from this many days before that date."""
+    reactivation_days: Annotated[int, Meta(ge=0, le=3650)] = 0
+    """A customer who lost a tier regains it when, within this many days of losing it, they spend (or earn, on a
+    points basis) ``reactivation_pct`` of its threshold; 0: never."""
+    reactivation_pct: Annotated[float, Meta(gt=0, le=100)] = 50.0
+
+
+class Birthday(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A single-use code on the customer's birthday (month and day of their record), once per 365 days."""
+
+    percent_off: Annotated[float, Meta(gt=0, le=100)]
+    code_valid_days: Annotated[int, Meta(ge=1, le=366)] = 30
+
+
 class LoyaltyProgram(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The whole program (``[loyalty]`` in the settings). Demo: bronze 4,000 / silver 10,000 / gold 25,000."""
 
     window: Window = "lifetime"
-    """Which spend qualifies for a tier: all of it, the last 365 days, or this calendar year."""
+    """Which spend qualifies for a tier: all of it, the last 365 days (today included), or this calendar year."""
+    tier_basis: TierBasis = "spend"
+    """What tier thresholds count: qualifying spend (in the currency) or points earned in the window."""
     currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")] | None = None
     """The program counts in the shop's currency; when given it must be that one (the settings check it)."""
     tiers: tuple[Tier, ...] = (
@@ -247,6 +273,9 @@ class LoyaltyProgram(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     rewards: tuple[Reward, ...] = ()
     """What points buy (``[[loyalty.rewards]]``)."""
     earning: Earning = msgspec.field(default_factory=Earning)
+    evaluation: Evaluation = msgspec.field(default_factory=Evaluation)
+    birthday: Birthday | None = None
+    """The birthday coupon; none: no birthday coupons."""
 
     def __post_init__(self) -> None:
         names = [tier.name for tier in self.tiers]
@@ -260,10 +289,17 @@ class LoyaltyProgram(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
                     f"{lower.threshold:g}"
                 )
         check_rewards(self.rewards, names)
+        if self.tier_basis == "points":
+            for index, tier in enumerate(self.tiers):
+                if tier.threshold != int(tier.threshold):
+                    raise ProgramError(f"tiers[{index}].threshold: a points threshold is a whole number of points")
+            if self.points.per_unit <= 0:
+                raise ProgramError("points.per_unit: a points tier basis needs purchases to earn points")
 
-    def threshold_minor(self, tier: Tier, exponent: int) -> int:
-        """A tier's threshold in minor units (exact for the decimal written in the file)."""
-        return int(Decimal(str(tier.threshold)).scaleb(exponent))
+    def threshold_units(self, tier: Tier, exponent: int) -> int:
+        """A tier's threshold in the basis' units: minor units of spend (exact for the decimal written in the file),
+        or points."""
+        return int(Decimal(str(tier.threshold)).scaleb(exponent if self.tier_basis == "spend" else 0))
 
     def reward_named(self, reward_id: str) -> Reward | None:
         """The reward of that id, if the program offers it."""

@@ -19,7 +19,7 @@ from typing import Literal
 import msgspec
 
 from loyalty_nudges.ledger import DAY_MS, Ledger, Lot, points_balance
-from loyalty_nudges.program import LoyaltyError, Reward
+from loyalty_nudges.program import LoyaltyError, LoyaltyProgram, Reward
 
 Refusal = Literal["not_enough_points", "out_of_stock", "tier", "not_available", "cancelled", "used"]
 
@@ -98,3 +98,17 @@ def _spendable(lot: Lot, now_ms: int) -> bool:
 def code_expiry(reward: Reward, now_ms: int) -> int:
     """When a code issued now for the reward stops being usable."""
     return now_ms + reward.code_valid_days * DAY_MS
+
+
+def within_reach(program: LoyaltyProgram, tier: str | None, points: int, now_ms: int) -> tuple[Reward, int] | None:
+    """The reward a customer is closest to affording, and the points still missing, when they miss at most
+    ``nudge_window_pct`` of its cost: open to their tier, redeemable today, and without a stock limit (a page does
+    not read stock, and a nudge must not promise what may be gone)."""
+    best: tuple[Reward, int] | None = None
+    for reward in program.rewards:
+        missing = reward.cost - points
+        if reward.stock is not None or not reward.open_to(tier) or not reward.available(now_ms):
+            continue
+        if 0 < missing <= reward.cost * program.nudge_window_pct / 100 and (best is None or missing < best[1]):
+            best = (reward, missing)
+    return best

@@ -38,6 +38,7 @@ from personalize.api.sessions import session_profile
 from personalize.api.snippet import REDOC, redoc, snippet, snippet_stub
 from personalize.demo.loader import load_demo_if_empty, train_demo_if_untrained
 from personalize.errors import EXCEPTION_HANDLERS
+from personalize.loyalty.daily import run_daily
 from personalize.loyalty.jobs import segment_periodically
 from personalize.observability import Metrics, RequestObserver
 from personalize.openapi import ClosedStructs
@@ -143,6 +144,8 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     gc.freeze()
     if settings.segments.every_hours > 0:
         runtime.start_task(segment_periodically(runtime))
+    if settings.loyalty_daily:
+        runtime.start_task(run_daily(runtime))
     try:
         yield
     finally:

@@ -92,6 +92,17 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.loyalty_days = Counter(
+            "pz_loyalty_days",
+            "Loyalty days this process ran (tier evaluation, expiry, notices, birthday codes; one process a day).",
+            registry=self.registry,
+        )
+        self.loyalty_changes = Counter(
+            "pz_loyalty_day_changes",
+            "What this process's loyalty days did, by outcome (downgraded, reactivated, points_expired, …).",
+            ["outcome"],
+            registry=self.registry,
+        )
 
 
 class LogLine(msgspec.Struct):

@@ -226,6 +226,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Banner rules (TOML or JSON) loaded into an empty store at start; the demo uses the packaged demo file."""
     models_dir: str = "var/models"
     """Where ``personalize train`` writes versioned model artifacts and the server loads the newest."""
+    loyalty_daily: bool = True
+    """Run the loyalty day (tier evaluation, points expiry and its notices, birthday codes) once a UTC day in one
+    server process of the store; off: only ``personalize loyalty evaluate`` and ``jobs`` run it."""
     tracking: TrackingSettings = msgspec.field(default_factory=TrackingSettings)
     trending: TrendingSettings = msgspec.field(default_factory=TrendingSettings)
     recommendations: RecommendationSettings = msgspec.field(default_factory=RecommendationSettings)

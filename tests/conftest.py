@@ -132,6 +132,7 @@ def make_settings(config: str = "", **overrides: Any) -> Settings:
         "PZ_ACCESS_LOG": "false",
         "PZ_MODELS_DIR": NO_MODELS,
         "PZ_SEGMENTS__EVERY_HOURS": "0",
+        "PZ_LOYALTY_DAILY": "false",
         **UNLIMITED,
     }
     env.update({f"PZ_{key.upper()}": str(value) for key, value in overrides.items()})

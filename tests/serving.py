@@ -30,6 +30,7 @@ def server_environment(env: dict[str, str] | None = None) -> dict[str, str]:
         "PZ_ACCESS_LOG": "false",
         "PZ_MODELS_DIR": NO_MODELS,
         "PZ_SEGMENTS__EVERY_HOURS": "0",
+        "PZ_LOYALTY_DAILY": "false",
         **UNLIMITED,
     }
     environ.pop("PZ_CONFIG", None)  # the developer's own settings file must not leak into tests; a test may name one

@@ -95,7 +95,7 @@ def _record(current: CustomerRecord | None, body: CustomerIn, now_ms: int) -> Cu
 
 def _bonus_lot(lot_id: str, points: int, program: LoyaltyProgram, now_ms: int) -> Lot:
     """Bonus points: spendable at once, expiring like an order's points."""
-    return Lot(lot_id, points, points, now_ms, add_months(now_ms, program.points.expiry_months))
+    return Lot(lot_id, points, points, now_ms, add_months(now_ms, program.points.expiry_months), now_ms)
 
 
 def customer_out(ledger: Ledger, *, created: bool, welcome_points: int, now_ms: int) -> CustomerOut:

@@ -6,7 +6,7 @@ are epoch milliseconds or ISO 8601.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -73,6 +73,16 @@ class Expiry(msgspec.Struct):
     expires_at: datetime
 
 
+class KeepTierOut(msgspec.Struct, kw_only=True):
+    """What keeps the tier at the next evaluation that would lower it: spend ``remaining`` more (on a points basis,
+    earn ``points`` more) by the end of ``by`` (UTC)."""
+
+    tier: str
+    remaining: float
+    points: int | None = None
+    by: date
+
+
 class LoyaltyState(msgspec.Struct, kw_only=True):
     """``GET /v1/customers/{customer_id}/loyalty``: money in the shop currency."""
 
@@ -86,9 +96,15 @@ class LoyaltyState(msgspec.Struct, kw_only=True):
     engagement_score: float
     next_tier: str | None
     remaining: float | None
+    """The spend that reaches ``next_tier``."""
     next_expiry: Expiry | None
     segment: str | None
     orders: int
+    tier_basis: str = "spend"
+    qualifying_points: int | None = None
+    """Points earned in the window, on a points tier basis."""
+    keep_tier: KeepTierOut | None = None
+    """Set when the next evaluation would lower the tier (``rolling_365d`` and ``calendar_year`` programs)."""
 
 
 class OrderResult(msgspec.Struct, kw_only=True):

@@ -35,6 +35,8 @@ def banners_for(ctx: PageContext, rules: BannerSet, header_country: str | None, 
         tier=standing.ledger.tier if standing else None,
         segment=standing.segment if standing else None,
         engagement=round(standing.ledger.engagement, 3) if standing else None,
+        points=standing.points if standing else None,
+        reward_within_reach=ctx.reward_within_reach is not None,
         cart_total_minor=ctx.cart_minor,
         locale=ctx.request.context.locale,
         now_ms=ctx.now,
@@ -64,10 +66,14 @@ def _values(ctx: PageContext) -> TemplateValues:
         return TemplateValues()
     coupon = best_coupon(ctx.coupons, ctx.now)
     missing = standing.remaining_minor
+    reach = ctx.reward_within_reach
     return TemplateValues(
         first_name=standing.ledger.record.first_name if standing.ledger.record else None,
         tier=standing.tier.title if standing.tier else None,
         discount_pct=f"{standing.discount_pct:g}" if standing.tier else None,
         remaining=money.format_amount(missing, ctx.currency) if missing is not None else None,
         coupon_code=coupon.code if coupon else None,
+        points=str(standing.points),
+        reward=reach[0].title if reach else None,
+        points_missing=str(reach[1]) if reach else None,
     )

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from loyalty_nudges.coupons import Coupon
+from loyalty_nudges.program import Reward
+from loyalty_nudges.rewards import within_reach
 from personalize.catalog.index import CatalogIndex
 from personalize.catalog.items import Item
 from personalize.loyalty.standing import Standing
@@ -66,6 +68,15 @@ class PageContext:
             return None
         top = max(brands, key=lambda brand: (brands[brand], brand))
         return top if brands[top] >= self.settings.loyal_brand_share * total else None
+
+    @functools.cached_property
+    def reward_within_reach(self) -> tuple[Reward, int] | None:
+        """The reward the signed customer is a few points from, and the points missing (the nudge's and the banners'
+        ``reward_within_reach``)."""
+        standing = self.standing
+        if standing is None or not standing.program.rewards:
+            return None
+        return within_reach(standing.program, standing.ledger.tier, standing.points, self.now)
 
     @property
     def anchor(self) -> Item | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 import msgspec
@@ -9,6 +10,7 @@ from msgspec import Meta
 
 from personalize import links, money
 from personalize.catalog.items import CategoryPath, Item, ItemId, check_category
+from personalize.loyalty.types import Expiry
 from personalize.openapi import list_of, schema
 from personalize.pages import placements
 from personalize.tracking.types import PlacementName, SessionId
@@ -128,7 +130,9 @@ class BannersOut(msgspec.Struct, kw_only=True):
 
 
 class Nudge(msgspec.Struct, kw_only=True):
-    """A prompt such as "Spend $500.00 more to reach Bronze", with items that close the gap."""
+    """A prompt with items that close the gap: ``next_tier`` ("Spend $500.00 more to reach Bronze"), ``keep_tier``
+    ("Spend $120.00 more by 31 Dec to keep Silver"), ``reward_within_reach`` ("50 more points for −20 % on
+    everything"). ``remaining`` is the spend that closes it."""
 
     kind: str
     tier: str | None
@@ -136,6 +140,11 @@ class Nudge(msgspec.Struct, kw_only=True):
     currency: str
     text: str
     items: list[RecommendedItem]
+    by: date | None = None
+    """``keep_tier``: the last day (UTC) the spend keeps the tier."""
+    points: int | None = None
+    """``reward_within_reach``: the points still missing (and ``next_tier`` or ``keep_tier`` on a points basis)."""
+    reward_id: str | None = None
 
 
 class CustomerSummary(msgspec.Struct, kw_only=True):
@@ -147,6 +156,8 @@ class CustomerSummary(msgspec.Struct, kw_only=True):
     points: int = 0
     qualifying_spend: float = 0.0
     segment: str | None = None
+    next_expiry: Expiry | None = None
+    """The soonest points to expire, and when."""
 
 
 class PageWarning(msgspec.Struct, frozen=True):

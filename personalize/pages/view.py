@@ -16,11 +16,11 @@ import msgspec
 from loyalty_nudges.ledger import Ledger
 from personalize import money
 from personalize.catalog.index import CatalogIndex
-from personalize.loyalty.standing import Standing, standing_for
+from personalize.loyalty.standing import Standing, expiry_out, standing_for
 from personalize.pages.banners import banners_for
 from personalize.pages.compose import compose
 from personalize.pages.context import PageContext
-from personalize.pages.nudges import cart_minor, next_tier_nudge
+from personalize.pages.nudges import cart_minor, cart_nudges
 from personalize.pages.placements import placements_for
 from personalize.pages.types import CustomerSummary, PageRequest, PageResponse, PageWarning
 from personalize.runtime import Runtime
@@ -55,8 +55,7 @@ async def view_page(runtime: Runtime, request: PageRequest, visit: Visit, now: i
         reads, customer_id = PageReads(RawProfile(None, None, None, landing_source=source)), None
     standing = _standing(runtime, customer_id, reads, now) if customer_id else None
     ctx = page_context(runtime, request, now, reads, customer_id, standing, cart)
-    nudges = next_tier_nudge(ctx, settings.loyalty, settings.currency_exponent) if request.page.type == "cart" else []
-    ctx.blocked.update(item.item_id for nudge in nudges for item in nudge.items)
+    nudges = cart_nudges(ctx, settings.loyalty, settings.currency_exponent) if request.page.type == "cart" else []
     exposures = runtime.metrics.banner_exposures
     shown = banners_for(ctx, runtime.banners.compiled, visit.country_header, lambda b, a: exposures.labels(b, a).inc())
     warnings = page_warnings(request, runtime.catalog)
@@ -174,4 +173,5 @@ def _summary(standing: Standing, currency: str) -> CustomerSummary:
         points=standing.points,
         qualifying_spend=money.to_major(standing.qualifying_minor, currency),
         segment=standing.segment,
+        next_expiry=expiry_out(standing),
     )

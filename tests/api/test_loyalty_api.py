@@ -79,6 +79,7 @@ def test_the_seed_cart_nudges_then_the_order_makes_her_bronze(shop: TestClient[A
         "points": 0,
         "qualifying_spend": 0,
         "segment": None,
+        "next_expiry": None,
     }
     assert cart_page(shop, "ann", [("i0001", 1), ("i0002", 1), ("i0003", 1)])["nudges"] == []
 
@@ -95,6 +96,7 @@ def test_the_seed_cart_nudges_then_the_order_makes_her_bronze(shop: TestClient[A
         "points": 4100,
         "qualifying_spend": 4100.0,
         "segment": None,
+        "next_expiry": {"points": 4100, "expires_at": result["loyalty"]["next_expiry"]["expires_at"]},
     }
 
 

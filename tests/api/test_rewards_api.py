@@ -260,3 +260,41 @@ def test_a_new_item_earns_double_and_completes_the_weekly_challenge_once(shop: T
     assert refund["points_reversed"] == 600  # the bonus goes back with the purchase points
     earned = [e["data"] for e in shop.get("/v1/admin/events", headers=AUTH).json()["events"]]
     assert earned[0] == {"order_id": "o1", "points": 600, "balance": 600, "challenges": ["new-this-week"]}
+
+
+POINTS_BANNERS = """
+[[banners]]
+id = "almost"
+slot = "hero"
+title = "{points_missing} more points for {reward}"
+when = { type = "reward_within_reach" }
+
+[[banners]]
+id = "rich"
+slot = "top_bar"
+title = "You have {points} points"
+when = { type = "points", min = 1000 }
+"""
+
+
+def test_a_cart_a_few_points_from_a_reward_nudges_towards_it_and_banners_can_target_points(
+    shop: TestClient[Any],
+) -> None:
+    headers = {**AUTH, "content-type": "application/toml"}
+    assert shop.put("/v1/admin/banners", content=POINTS_BANNERS.encode(), headers=headers).status_code == 200
+    place(shop, "o1", "c1", 450)
+    page = {"page": {"type": "cart", "cart": [{"item_id": "i0001", "quantity": 1}]}, "customer_token": token("c1"),
+            "consent": True}  # fmt: skip
+    answer = shop.post("/v1/page", json=page).json()
+    reach = [n for n in answer["nudges"] if n["kind"] == "reward_within_reach"]
+    assert [(n["reward_id"], n["points"], n["remaining"], n["text"]) for n in reach] == [
+        ("pct20", 50, 50.0, "50 more points for −20 % on everything")
+    ]
+    assert all(item["price"] >= 50 for item in reach[0]["items"])
+    assert answer["customer"]["points"] == 450
+    assert answer["customer"]["next_expiry"]["points"] == 450
+    assert [b["title"] for b in answer["banners"]] == ["50 more points for −20 % on everything"]
+    place(shop, "o2", "c1", 600)  # 1,050 points: the reward is affordable, the balance banner shows
+    shown = shop.post("/v1/page", json=page).json()
+    assert [b["title"] for b in shown["banners"]] == ["You have 1050 points"]
+    assert [n["kind"] for n in shown["nudges"] if n["kind"] == "reward_within_reach"] == []

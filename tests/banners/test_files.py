@@ -89,10 +89,10 @@ CASES: list[tuple[str, list[dict[str, Any]], str, str, str]] = [
     ("unknown token", [banner(FB, text="Hi {name}")], f"'{FB}'", "text", "unknown token '{name}'"),
     (
         "unknown token in a variant",
-        [banner(FB, variants=[{"name": "a"}, {"name": "b", "title": "{points} points"}])],
+        [banner(FB, variants=[{"name": "a"}, {"name": "b", "title": "{stars} stars"}])],
         f"'{FB}'",
         "variants[1].title",
-        "unknown token '{points}'",
+        "unknown token '{stars}'",
     ),
     ("unbalanced brace", [banner(FB, title="50% off {")], f"'{FB}'", "title", "unbalanced '{'"),
     ("duplicate id", [banner(FB), banner("other"), banner(FB)], f"'{FB}'", "id", "duplicate id (banner #1 has it too)"),

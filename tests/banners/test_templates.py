@@ -8,7 +8,10 @@ from banners import BannerSet, TemplateError, TemplateValues
 from banners.templates import TOKENS, compile_template
 from tests.banners.documents import banner, context, load
 
-EVERYONE = TemplateValues(first_name="Ada", tier="Bronze", discount_pct="10", remaining="$500.00", coupon_code="VIP20")
+EVERYONE = TemplateValues(
+    first_name="Ada", tier="Bronze", discount_pct="10", remaining="$500.00", coupon_code="VIP20", points="450",
+    reward="−20 % on everything", points_missing="50",
+)  # fmt: skip
 
 
 def render(banners: BannerSet, values: TemplateValues) -> list[tuple[str, str, str | None]]:
@@ -25,6 +28,9 @@ def render(banners: BannerSet, values: TemplateValues) -> list[tuple[str, str, s
         ("discount_pct", "10"),
         ("remaining", "$500.00"),
         ("coupon_code", "VIP20"),
+        ("points", "450"),
+        ("reward", "−20 % on everything"),
+        ("points_missing", "50"),
     ],
 )
 def test_every_token_renders(token: str, expected: str) -> None:
@@ -36,7 +42,9 @@ def test_all_tokens_together() -> None:
     text = "Hi {first_name}, {tier}: {discount_pct}% off, {remaining} to go, code {coupon_code}"
     banners = load({"banners": [banner(text=text)]})
     assert render(banners, EVERYONE)[0][1] == "Hi Ada, Bronze: 10% off, $500.00 to go, code VIP20"
-    assert set(TOKENS) == {"first_name", "tier", "discount_pct", "remaining", "coupon_code"}
+    assert set(TOKENS) == {
+        "first_name", "tier", "discount_pct", "remaining", "coupon_code", "points", "reward", "points_missing",
+    }  # fmt: skip
 
 
 def test_literal_braces() -> None:

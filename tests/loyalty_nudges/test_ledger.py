@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from loyalty_nudges import ledger as rules
-from loyalty_nudges import tiers
+from loyalty_nudges import tiers, window
 from loyalty_nudges.ledger import Ledger, OrderInput, OrderLine
 from loyalty_nudges.program import LoyaltyProgram, ProgramError, Tier
 
@@ -33,7 +33,7 @@ def test_partial_refunds_add_up_exactly_to_a_full_one() -> None:
     ledger, stored = rules.apply_order(None, order("o1", 1_001), PROGRAM, 2, T0)
     for n, amount in enumerate((333, 333, 335)):
         ledger, stored, _ = rules.apply_refund(ledger, stored, f"r{n}", amount, PROGRAM, 2, T0)
-    assert (ledger.lifetime_minor, rules.qualifying_spend(ledger, PROGRAM, T0), stored.remaining_minor) == (0, 0, 0)
+    assert (ledger.lifetime_minor, window.qualifying_spend(ledger, PROGRAM, T0), stored.remaining_minor) == (0, 0, 0)
     assert rules.points_balance(ledger, T0) == (0, 0)
     with pytest.raises(rules.RefundError) as refused:
         rules.apply_refund(ledger, stored, "r9", 1, PROGRAM, 2, T0)
@@ -76,9 +76,9 @@ def test_windows_count_recent_spend_only() -> None:
     old = order("old", 500_000, ts=T0 - 400 * rules.DAY_MS)
     ledger, _ = rules.apply_order(None, old, PROGRAM, 2, T0)
     ledger, _ = rules.apply_order(ledger, order("new", 100_000), PROGRAM, 2, T0)
-    assert rules.qualifying_spend(ledger, PROGRAM, T0) == 600_000
-    assert rules.qualifying_spend(ledger, LoyaltyProgram(window="rolling_365d"), T0) == 100_000
-    assert rules.qualifying_spend(ledger, LoyaltyProgram(window="calendar_year"), T0) == 100_000
+    assert window.qualifying_spend(ledger, PROGRAM, T0) == 600_000
+    assert window.qualifying_spend(ledger, LoyaltyProgram(window="rolling_365d"), T0) == 100_000
+    assert window.qualifying_spend(ledger, LoyaltyProgram(window="calendar_year"), T0) == 100_000
 
 
 def test_browser_engagement_is_capped_per_day() -> None:

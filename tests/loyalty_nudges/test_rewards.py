@@ -9,7 +9,7 @@ import pytest
 
 from loyalty_nudges.ledger import DAY_MS, Ledger, Lot
 from loyalty_nudges.program import LoyaltyProgram, Reward
-from loyalty_nudges.rewards import NotEnoughPoints, Redemption, give_back, spend
+from loyalty_nudges.rewards import NotEnoughPoints, Redemption, give_back, spend, within_reach
 
 NOW = 1_790_000_000_000
 PCT20 = Reward(id="pct20", title="−20 %", cost=500, kind="percent_off", percent=20)
@@ -91,3 +91,18 @@ def test_a_reward_is_open_to_its_tiers_on_its_days() -> None:
     assert (course.open_to("silver"), course.open_to("bronze"), course.open_to(None)) == (True, False, False)
     assert course.available(december)
     assert not course.available(december + 30 * DAY_MS)
+
+
+def test_the_reward_within_reach_is_the_closest_one_open_and_unlimited() -> None:
+    rewards = (
+        Reward(id="pct20", title="−20 %", cost=500, kind="percent_off", percent=20),
+        Reward(id="ten", title="$10 off", cost=250, kind="amount_off", amount=10),
+        Reward(id="course", title="Course", cost=460, kind="item", stock=3),
+        Reward(id="vip", title="VIP", cost=470, kind="item", tiers=("gold",)),
+    )
+    program = LoyaltyProgram(rewards=rewards)
+    assert within_reach(program, None, 450, NOW) == (rewards[0], 50)  # the course has a stock, VIP is for gold
+    assert within_reach(program, "gold", 450, NOW) == (rewards[3], 20)
+    assert within_reach(program, None, 374, NOW) is None  # 126 short of 500: more than 25 % of its cost
+    assert within_reach(program, None, 200, NOW) == (rewards[1], 50)
+    assert within_reach(program, None, 500, NOW) is None  # affordable already: nothing to reach
