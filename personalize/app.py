@@ -137,6 +137,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await runtime.refresh_catalog()
     await runtime.reload_models()
     await runtime.banners.seed(runtime.store)
+    await runtime.program.refresh(runtime)
     runtime.start_refresher()
     # what start-up built (catalog index, models, demo) lives as long as the process: keep it out of the
     # collector's full passes, which otherwise walk it all and show as pauses in the latency tail

@@ -11,9 +11,13 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from loyalty_nudges.program import LoyaltyProgram
 from personalize import identity
 from personalize.catalog.index import CatalogIndex
 from personalize.limits import BrowserLimits
+from personalize.loyalty.program_file import LiveProgram
 from personalize.models.artifacts import ModelSet, load_newest
 from personalize.observability import Metrics
 from personalize.pages.banner_rules import BannerRules
@@ -44,6 +48,7 @@ class Runtime:
         self.identity_secret = settings.identity_secret or secrets.token_hex(32)
         self.models: ModelSet | None = None
         self.banners = BannerRules(settings)
+        self.program = LiveProgram()
         self.limits = BrowserLimits(settings.limits, settings.api_key)
         self.placements = PlacementCache(settings.trending.cache_seconds)
         self._tasks: list[asyncio.Task[None]] = []
@@ -75,6 +80,12 @@ class Runtime:
         else:
             self.models = loaded
         return loaded
+
+    def use_program(self, program: LoyaltyProgram) -> None:
+        """Run ``program`` from the next request on: one assignment of the settings (requests in flight keep theirs),
+        and banner files are checked against its tiers."""
+        self.settings = msgspec.structs.replace(self.settings, loyalty=program)
+        self.banners.settings = self.settings
 
     def store_down(self) -> bool:
         """Whether the store failed within the last ``STORE_RETRY_SECONDS`` (page views then skip it)."""
@@ -117,8 +128,9 @@ class Runtime:
             try:
                 await self.refresh_catalog()
                 await self.banners.refresh(self.store)
+                await self.program.refresh(self)
             except StoreError as exc:
-                log.warning("catalog or banner refresh failed: %s", exc)
+                log.warning("catalog, banner or program refresh failed: %s", exc)
 
     async def close(self) -> None:
         """Stop the background jobs and release the store."""

@@ -15,10 +15,24 @@ from personalize.api.responses import errors
 from personalize.errors import InvalidInput, NotFound
 from personalize.loyalty import reports
 from personalize.loyalty.outbox import notice_page
+from personalize.loyalty.program_file import ProgramDocument, ProgramOut, program_out
 from personalize.loyalty.types import NoticePage, Stats
 from personalize.models.types import ModelsLoaded
 from personalize.pages.banner_rules import BannerDocument, Format
 from personalize.pages.types import BannersOut
+
+
+def _file_body(what: str, description: str) -> RequestBody:
+    toml = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, min_length=1, description=f"the {what} as TOML"))
+    return RequestBody(
+        content={
+            "application/toml": toml,
+            "text/plain": toml,
+            "application/json": OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT)),
+        },
+        description=description,
+        required=True,
+    )
 
 
 @dataclass
@@ -27,18 +41,31 @@ class BannerFileUpload(Operation):
     derive the request body from a parameter: it is stated here."""
 
     def __post_init__(self) -> None:
-        toml = OpenAPIMediaType(
-            schema=Schema(type=OpenAPIType.STRING, min_length=1, description="the banner file as TOML")
-        )
-        self.request_body = RequestBody(
-            content={
-                "application/toml": toml,
-                "text/plain": toml,
-                "application/json": OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT)),
-            },
-            description='The banner rules, TOML or JSON (README, "Banners"); the whole file replaces the rules.',
-            required=True,
-        )
+        text = 'The banner rules, TOML or JSON (README, "Banners"); the whole file replaces the rules.'
+        self.request_body = _file_body("banner file", text)
+
+
+@dataclass
+class ProgramFileUpload(Operation):
+    """``PUT /v1/admin/loyalty`` reads its body itself, like the banner file."""
+
+    def __post_init__(self) -> None:
+        text = 'The loyalty program, TOML or JSON (README, "The loyalty program file"); the whole file replaces it.'
+        self.request_body = _file_body("program file", text)
+
+
+async def uploaded_file(request: Request[Any, Any, Any], what: str) -> tuple[Format, str]:
+    """The format (by ``Content-Type``: JSON, else TOML) and the UTF-8 text of an uploaded file; an empty body is
+    refused (a request that lost its body must not clear what is in service)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    fmt: Format = "json" if kind.endswith("json") else "toml"
+    body = await request.body()
+    if not body:
+        raise InvalidInput(f"no {what} in the body")
+    try:
+        return fmt, body.decode()
+    except UnicodeDecodeError:
+        raise InvalidInput(f"the {what} must be UTF-8 text") from None
 
 
 class AdminController(Controller):
@@ -101,15 +128,24 @@ class AdminController(Controller):
         (``application/json``). The file is validated whole — unknown fields, bad or impossible dates, unknown
         tiers or segments, unknown template tokens are 422 naming the file, banner and field — and swapped in
         atomically as a new version; a rejected file or an empty body (400) leaves the serving rules untouched."""
-        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        fmt: Format = "json" if kind.endswith("json") else "toml"
-        body = await request.body()
-        if not body:
-            # an empty TOML file is valid and has no banners: a request that lost its body must not clear them
-            raise InvalidInput("no banner file in the body (a file with no banners says so)")
-        try:
-            text = body.decode()
-        except UnicodeDecodeError:
-            raise InvalidInput("the banner file must be UTF-8 text") from None
+        # an empty TOML file is valid and has no banners: an empty body is refused all the same
+        fmt, text = await uploaded_file(request, "banner file (a file with no banners says so)")
         version = await state.runtime.banners.put(state.runtime.store, BannerDocument(fmt, text), f"banners.{fmt}")
         return BannersOut(version=version, format=fmt, content=text, banners=len(state.runtime.banners.compiled.ids))
+
+    @get("/loyalty", responses=errors(401, 503))
+    async def get_program(self, state: State) -> ProgramOut:
+        """The loyalty program in service: the uploaded file's version, format and text (version 0 and no file: the
+        settings' ``[loyalty]``), and the program as the server reads it, every default filled in."""
+        await state.runtime.program.refresh(state.runtime)
+        return program_out(state.runtime)
+
+    @put("/loyalty", status_code=200, operation_class=ProgramFileUpload, responses=errors(400, 401, 422, 503))
+    async def put_program(self, request: Request[Any, Any, Any], state: State) -> ProgramOut:
+        """Replace the loyalty program: TOML or JSON, the program itself or a file whose only table is
+        ``[loyalty]``. Validated whole, as the settings are at start and against the catalog (an earning rule
+        naming a tag or category no item has) — 422 naming the field — then stored as a new version that every
+        process runs within ``catalog_refresh_seconds``; a rejected file changes nothing."""
+        fmt, text = await uploaded_file(request, "program file")
+        await state.runtime.program.put(state.runtime, ProgramDocument(fmt, text))
+        return program_out(state.runtime)

@@ -52,6 +52,7 @@ BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, str], ...]] = {
         (400, "a shared code is for everyone"),  # a shared code with an audience or unassigned codes
     ),
     "PUT /v1/admin/banners": ((422, "invalid_banners"),),  # a banner file's own rules (dates, tiers, templates)
+    "PUT /v1/admin/loyalty": ((422, "invalid_program"),),  # a program's own rules, and tags the catalog lacks
     # the program's rules: points, stock, tiers and dates of a reward, the ids of rewards and actions
     "POST /v1/customers/{customer_id}/redemptions": (
         (409, "spendable balance"),
@@ -73,6 +74,7 @@ BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, str], ...]] = {
 TWO_METHOD_PATHS: dict[str, tuple[str, set[str]]] = {
     "/v1/catalog/items": ("/v1/catalog/items", {"GET", "PUT"}),
     "/v1/admin/banners": ("/v1/admin/banners", {"GET", "PUT"}),
+    "/v1/admin/loyalty": ("/v1/admin/loyalty", {"GET", "PUT"}),
     "/v1/customers/{customer_id}": ("/v1/customers/c-1", {"PUT", "DELETE"}),
 }
 """Each path (as the schema writes it) with a URL of it to probe and its two methods."""

@@ -66,6 +66,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "GET /v1/admin/banners": {},
     "PUT /v1/admin/banners": {"body": {"banners": []}},
+    "GET /v1/admin/loyalty": {},
+    "PUT /v1/admin/loyalty": {"body": {"earning": {"welcome_bonus": 5}, "evaluation": {"max_downgrade": 2}}},
     "POST /v1/admin/models/reload": {},
     "GET /v1/admin/stats": {},
     "POST /v1/events": {
@@ -216,7 +218,7 @@ def cases(schema: dict[str, Any]) -> st.SearchStrategy[Case]:
 def send(client: Any, case: Case) -> Any:
     """Send ``case`` with an httpx-like client (the key on keyed operations)."""
     headers = {"content-type": "application/json", **(AUTH if case.keyed else {})}
-    if case.operation == "PUT /v1/admin/banners" and case.kind == "garbage":
+    if case.operation in ("PUT /v1/admin/banners", "PUT /v1/admin/loyalty") and case.kind == "garbage":
         headers["content-type"] = "application/toml"
     return client.request(case.method, case.path, params=case.query, content=case.content, headers=headers)
 
