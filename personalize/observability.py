@@ -99,7 +99,9 @@ class Metrics:
         )
         self.loyalty_changes = Counter(
             "pz_loyalty_day_changes",
-            "What this process's loyalty days did, by outcome (downgraded, reactivated, points_expired, …).",
+            "What this process's loyalty days did: customers downgraded and reactivated, points expired, expiry "
+            "notices and birthday codes sent (downgraded, reactivated, points_expired, points_expiring, "
+            "birthday_coupons).",
             ["outcome"],
             registry=self.registry,
         )
