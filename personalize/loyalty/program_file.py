@@ -94,7 +94,7 @@ def _tree(document: ProgramDocument) -> dict[str, Any]:
             f"the program file is not valid {document.format.upper()}: {exc}", "loyalty", code=INVALID
         ) from None
     except RecursionError:  # the decoders give up on nesting deeper than about a thousand levels
-        raise Refused("the program file nests too deeply", "loyalty", code=INVALID) from None
+        raise Refused("the program file is nested too deeply", "loyalty", code=INVALID) from None
     if not isinstance(tree, dict):
         raise Refused("the program file must hold a table (an object) of program fields", "loyalty", code=INVALID)
     return tree
