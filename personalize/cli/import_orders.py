@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import msgspec
 from tqdm import tqdm
 
+from personalize.cli.shared_store import shared_settings
 from personalize.clock import now_ms
 from personalize.errors import ServiceError
 from personalize.loyalty.orders import complete_order
@@ -65,17 +65,7 @@ async def _import(args: argparse.Namespace) -> ImportReport:
     done = 0 if args.restart or not checkpoint.exists() else int(checkpoint.read_text().strip() or 0)
     if args.server:
         return await _via_server(args, checkpoint, done)
-    settings = load_settings()
-    if args.store:
-        os.environ["PZ_STORE_URL"] = args.store
-        settings = load_settings()
-    if not settings.store_shared:
-        print(
-            "personalize import-orders: a memory store would vanish with this command; pass --store "
-            "redis://… or --server http://…",
-            file=sys.stderr,
-        )
-        raise SystemExit(2)
+    settings = shared_settings("import-orders", args.store, "pass --store redis://… or --server http://…")
     from personalize.runtime import Runtime
 
     runtime = Runtime.open(settings)

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import sys
 from typing import Any
 
 import msgspec
 
+from personalize.cli.shared_store import shared_settings
 from personalize.clock import epoch_ms, now_ms
-from personalize.settings import load_settings
 
 
 def add_parser(commands: Any) -> None:
@@ -46,11 +44,7 @@ async def _run(store_url: str | None, as_of_ms: int, step: str) -> Any:
     from personalize.progress import progress
     from personalize.runtime import Runtime
 
-    settings = load_settings({**os.environ, "PZ_STORE_URL": store_url} if store_url else None)
-    if not settings.store_shared:
-        print("personalize loyalty: a memory store lives inside its server; pass --store redis://…", file=sys.stderr)
-        raise SystemExit(2)
-    runtime = Runtime.open(settings)
+    runtime = Runtime.open(shared_settings(f"loyalty {step}", store_url))
     try:
         customers = (await runtime.store.ledger.totals()).get("customers", 0)
         with progress(f"loyalty {step}", customers, "customers") as advance:

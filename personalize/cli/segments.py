@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
+from personalize.cli.shared_store import shared_settings
 from personalize.clock import epoch_ms, now_ms
-from personalize.settings import load_settings
 
 
 def add_parser(commands: Any) -> None:
@@ -39,11 +37,7 @@ async def _segment(store_url: str | None, as_of_ms: int) -> dict[str, int]:
     from personalize.loyalty.jobs import run_segmentation
     from personalize.runtime import Runtime
 
-    settings = load_settings({**os.environ, "PZ_STORE_URL": store_url} if store_url else None)
-    if not settings.store_shared:
-        print("personalize segments: a memory store lives inside its server; pass --store redis://…", file=sys.stderr)
-        raise SystemExit(2)
-    runtime = Runtime.open(settings)
+    runtime = Runtime.open(shared_settings("segments", store_url))
     try:
         return dict((await run_segmentation(runtime, as_of_ms)).counts)
     finally:
