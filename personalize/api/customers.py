@@ -12,9 +12,10 @@ from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms
 from personalize.errors import NotFound
+from personalize.loyalty.customer_types import ActionIn, ActionOut, CustomerExport, CustomerIn, CustomerOut, Erased
 from personalize.loyalty.customers import erase_customer, export_customer, put_customer, record_action
 from personalize.loyalty.standing import loyalty_state, standing_for
-from personalize.loyalty.types import ActionIn, ActionOut, CustomerExport, CustomerIn, CustomerOut, Erased, LoyaltyState
+from personalize.loyalty.types import LoyaltyState
 
 CustomerId = Annotated[str, PathParameter(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:@\-]+$")]
 

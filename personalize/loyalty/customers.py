@@ -19,8 +19,7 @@ from personalize import money
 from personalize.clock import epoch_ms, utc
 from personalize.errors import Conflict, Refused
 from personalize.loyalty.coupons import coupon_out, single_use
-from personalize.loyalty.standing import loyalty_state, standing_for
-from personalize.loyalty.types import (
+from personalize.loyalty.customer_types import (
     ActionIn,
     ActionOut,
     CustomerExport,
@@ -30,6 +29,7 @@ from personalize.loyalty.types import (
     OrderLineOut,
     OrderOut,
 )
+from personalize.loyalty.standing import loyalty_state, standing_for
 from personalize.runtime import Runtime
 from personalize.settings import Settings
 from personalize.store.loyalty_protocols import LedgerChange, Notice, Reads, Wants
