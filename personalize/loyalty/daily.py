@@ -116,6 +116,13 @@ def birthday_coupon(settings: Settings, customer_id: str, now_ms: int) -> Coupon
     )  # fmt: skip
 
 
+def _birthday_code(settings: Settings, ledger: Ledger, now_ms: int) -> Coupon | None:
+    """A code drawn for a customer whose birthday code is due (the rest draw none)."""
+    if not birthday_due(ledger, settings.loyalty, now_ms):
+        return None
+    return birthday_coupon(settings, ledger.customer_id, now_ms)
+
+
 async def run_day(
     runtime: Runtime,
     as_of_ms: int,
@@ -134,7 +141,7 @@ async def run_day(
             progress(run.customers)
         if run.customers % YIELD_EVERY == 0:
             await asyncio.sleep(0)  # the memory store never waits: let the server's requests in between
-        wanted = birthday_coupon(settings, seen.customer_id, as_of_ms)
+        wanted = _birthday_code(settings, seen, as_of_ms) if upkeep else None
         preview = day_for(settings, seen, as_of_ms, wanted, tiers=tiers, upkeep=upkeep)
         if preview.ledger == seen:
             continue  # nothing due: no write
@@ -161,7 +168,7 @@ async def run_day(
             change = await runtime.store.ledger.act(seen.customer_id, wants, decide)
             if change.result != "taken":
                 break
-            preview = msgspec.structs.replace(preview, coupon=birthday_coupon(settings, seen.customer_id, as_of_ms))
+            preview = msgspec.structs.replace(preview, coupon=_birthday_code(settings, seen, as_of_ms))
         if isinstance(change.result, _Day):
             run.changed += 1
             totals.update(change.result.counts)
