@@ -16,9 +16,11 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
+from loyalty_nudges.ledger import Fact, Ledger
 from personalize.app import create_app
 from personalize.loyalty.daily import run_day
 from personalize.settings import Settings
+from personalize.store.loyalty_protocols import LedgerChange, Wants
 from tests.api.conftest import AUTH, catalog_item
 from tests.conftest import IDENTITY_SECRET, make_settings
 from tests.serving import personalize_command, running_server, server_environment
@@ -187,3 +189,44 @@ def test_on_both_stores_the_day_lowers_a_tier_with_its_notice_once_and_the_cart_
         assert shop.get("/v1/customers/cy/loyalty", headers=AUTH).json()["tier"] == "bronze"
         told = [e["data"]["tier"] for e in events(shop, "cy") if e["kind"] == "tier_changed"]
         assert told == ["silver", "bronze"]
+
+
+REACTIVATING = """
+[loyalty]
+window = "rolling_365d"
+
+[loyalty.evaluation]
+reactivation_days = 90
+reactivation_pct = 50
+"""
+
+
+def test_on_both_stores_a_customer_who_lost_silver_regains_it_by_spending_half_its_threshold_within_90_days(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "reactivating.toml"
+    path.write_text(REACTIVATING)
+    today = datetime.now(UTC).date()
+    bought, lost_on = today - timedelta(days=380), today - timedelta(days=5)
+    silver = Ledger(
+        customer_id="dee", lifetime_minor=1_000_000, tier="silver", tier_since_ms=_at(bought),
+        history=(Fact("o1", _at(bought), 1_000_000, 1_000_000, False, 0),),
+    )  # fmt: skip
+    with TestClient(create_app(make_settings(config=str(path), store_url=settings.store_url))) as shop:
+        assert shop.put("/v1/catalog/items", json={"items": [catalog_item(1)]}, headers=AUTH).status_code == 200
+        runtime = shop.app.state.runtime
+        # a year-old Silver customer, written through the store as an imported history would be
+        totals = {"customers": 1, "orders": 1, "lifetime_minor": 1_000_000, "tier:silver": 1}
+        shop.blocking_portal.call(
+            lambda: runtime.store.ledger.act("dee", Wants(), lambda reads: LedgerChange(ledger=silver, totals=totals))
+        )
+        lowered = shop.blocking_portal.call(lambda: run_day(runtime, _at(lost_on), upkeep=False))
+        assert lowered.counts == {"downgraded": 1}
+        assert shop.post("/v1/orders", json=order("o2", "dee", 4_999, today), headers=AUTH).status_code == 200
+        assert shop.blocking_portal.call(lambda: run_day(runtime, _at(today), upkeep=False)).counts == {}
+        assert shop.post("/v1/orders", json=order("o3", "dee", 1, today), headers=AUTH).status_code == 200
+        back = shop.blocking_portal.call(lambda: run_day(runtime, _at(today) + 3_600_000, upkeep=False))
+        assert back.counts == {"reactivated": 1}
+        assert shop.get("/v1/customers/dee/loyalty", headers=AUTH).json()["tier"] == "silver"
+        changes = [e["data"] for e in events(shop, "dee") if e["kind"] == "tier_changed"]
+        assert [(c["tier"], c.get("reason")) for c in changes] == [("bronze", "evaluation"), ("silver", "reactivated")]
