@@ -22,10 +22,10 @@ from personalize.settings import Settings
 
 
 class Standing(msgspec.Struct, frozen=True, kw_only=True):
-    """Where a customer stands: tier, what qualifies in the window (spend, and on a points basis points), the next
-    tier and what it still takes (without any cart), what keeps the tier, points, and the RFM segment. Money in minor
-    units; ``qualifying`` and ``remaining`` in the tier basis' units (``remaining_minor`` is the spend that closes
-    the gap)."""
+    """Where a customer stands at ``now_ms``: tier, what qualifies in the window (spend, and on a points basis
+    points), the next tier and what it still takes (without any cart), points, and the RFM segment; what keeps the
+    tier is computed when asked (:meth:`keep_tier`). Money in minor units; ``qualifying`` and ``remaining`` in the
+    tier basis' units (``remaining_minor`` is the spend that closes the gap)."""
 
     ledger: Ledger
     tier: Tier | None
@@ -33,9 +33,9 @@ class Standing(msgspec.Struct, frozen=True, kw_only=True):
     qualifying: int
     next_tier: Tier | None
     remaining: int | None
-    keep: KeepTier | None
     program: LoyaltyProgram
     exponent: int
+    now_ms: int
     points: int
     pending_points: int
     next_expiry: tuple[int, int] | None
@@ -48,14 +48,15 @@ class Standing(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def remaining_minor(self) -> int | None:
         """The spend that reaches the next tier (none at the top)."""
-        return None if self.remaining is None else self._spend(self.remaining)
+        return None if self.remaining is None else self.spend_for(self.remaining)
 
-    @property
-    def keep_minor(self) -> int | None:
-        """The spend that keeps the tier at the next evaluation (none when nothing is at risk)."""
-        return None if self.keep is None else self._spend(self.keep.missing)
+    def keep_tier(self) -> KeepTier | None:
+        """What keeps the tier at the next evaluation that would lower it (none when nothing would) — computed when
+        asked, by the cart's nudge and the loyalty state, not on every page."""
+        return keep_tier(self.ledger, self.program, self.exponent, self.now_ms)
 
-    def _spend(self, units: int) -> int:
+    def spend_for(self, units: int) -> int:
+        """The spend (minor units) that adds ``units`` on the program's tier basis."""
         return tiers.spend_for_units(units, self.program, self.exponent)
 
     @property
@@ -78,9 +79,9 @@ def standing_of(ledger: Ledger, program: LoyaltyProgram, exponent: int, now_ms: 
         qualifying=qualifying,
         next_tier=above,
         remaining=tiers.missing_for(above, qualifying, program, exponent) if above else None,
-        keep=keep_tier(ledger, program, exponent, now_ms),
         program=program,
         exponent=exponent,
+        now_ms=now_ms,
         points=spendable,
         pending_points=pending,
         next_expiry=rules.next_expiry(ledger, now_ms),
@@ -123,8 +124,9 @@ def expiry_out(standing: Standing) -> Expiry | None:
 
 
 def _keep_out(standing: Standing, currency: str) -> KeepTierOut | None:
-    keep, spend = standing.keep, standing.keep_minor
-    if keep is None or spend is None:
+    keep = standing.keep_tier()
+    if keep is None:
         return None
     points = keep.missing if standing.program.tier_basis == "points" else None
-    return KeepTierOut(tier=keep.tier, remaining=money.to_major(spend, currency), points=points, by=keep.by)
+    spend = money.to_major(standing.spend_for(keep.missing), currency)
+    return KeepTierOut(tier=keep.tier, remaining=spend, points=points, by=keep.by)

@@ -72,10 +72,10 @@ def next_tier_nudge(ctx: PageContext, program: LoyaltyProgram, exponent: int) ->
 def keep_tier_nudge(ctx: PageContext, program: LoyaltyProgram, exponent: int) -> list[Nudge]:
     """The keep-tier nudge, when the day that keeps the tier is near and the cart does not already keep it."""
     standing = ctx.standing
-    if standing is None or standing.keep is None or standing.tier is None:
+    if standing is None or standing.tier is None:
         return []
-    keep = standing.keep
-    if (keep.by - day_of(ctx.now)).days > program.evaluation.keep_tier_nudge_days:
+    keep = standing.keep_tier()
+    if keep is None or (keep.by - day_of(ctx.now)).days > program.evaluation.keep_tier_nudge_days:
         return []
     missing = keep.missing - units_of_spend(ctx.cart_minor, program, exponent)
     if missing <= 0:
