@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from loyalty_nudges.program import LoyaltyProgram
+from loyalty_nudges.program import Challenge, LoyaltyProgram, Multiplier
 from personalize.catalog.index import CatalogIndex
 from personalize.catalog.items import category_levels
 from personalize.errors import Refused
@@ -115,15 +115,16 @@ def _check_against_catalog(program: LoyaltyProgram, catalog: CatalogIndex) -> No
     """Every tag and category an earning rule names is on some catalog item (else the rule can never apply)."""
     tags = {tag for item in catalog.items.values() for tag in item.tags}
     categories = {level for item in catalog.items.values() for level in category_levels(item.category)}
-    rules = [("multipliers", rule.tags, rule.categories) for rule in program.earning.multipliers]
-    rules += [("challenges", rule.tags, rule.categories) for rule in program.earning.challenges]
-    counts: dict[str, int] = {}
-    for kind, named_tags, named_categories in rules:
-        index = counts[kind] = counts.get(kind, -1) + 1
-        for name, named, known in (("tags", named_tags, tags), ("categories", named_categories, categories)):
+    earning = program.earning
+    rules: list[tuple[str, Multiplier | Challenge]] = [
+        *((f"multipliers[{i}]", rule) for i, rule in enumerate(earning.multipliers)),
+        *((f"challenges[{i}]", rule) for i, rule in enumerate(earning.challenges)),
+    ]
+    for place, rule in rules:
+        for name, named, known in (("tags", rule.tags, tags), ("categories", rule.categories, categories)):
             for value in named:
                 if value not in known:
-                    field = f"earning.{kind}[{index}].{name}"
+                    field = f"earning.{place}.{name}"
                     held = "the catalog is empty: load it first" if not catalog.items else f"{len(known)} known"
                     message = f"{field}: no catalog item has the {name[:-1]} {value!r} ({held})"
                     raise Refused(message, field, code=INVALID)
