@@ -92,6 +92,11 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.loyalty_day_checks = Counter(
+            "pz_loyalty_day_checks",
+            "Times this process asked the store whether today's loyalty day was still to run (once an hour).",
+            registry=self.registry,
+        )
         self.loyalty_days = Counter(
             "pz_loyalty_days",
             "Loyalty days this process ran (tier evaluation, expiry, notices, birthday codes; one process a day).",

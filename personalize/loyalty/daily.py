@@ -182,7 +182,9 @@ async def run_daily(runtime: Runtime) -> None:
     while True:
         with contextlib.suppress(StoreError):
             now = now_ms()
-            if await runtime.store.lease(f"loyalty-day:{day_of(now).isoformat()}", LEASE_SECONDS):
+            due = await runtime.store.lease(f"loyalty-day:{day_of(now).isoformat()}", LEASE_SECONDS)
+            runtime.metrics.loyalty_day_checks.inc()
+            if due:
                 done = await run_day(runtime, now)
                 runtime.metrics.loyalty_days.inc()
                 for outcome, count in done.counts.items():

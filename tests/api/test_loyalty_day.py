@@ -17,12 +17,13 @@ import pytest
 from litestar.testing import TestClient
 
 from loyalty_nudges.ledger import Fact, Ledger
+from personalize import identity
 from personalize.app import create_app
 from personalize.loyalty.daily import run_day
 from personalize.settings import Settings
 from personalize.store.loyalty_protocols import LedgerChange, Wants
 from tests.api.conftest import AUTH, catalog_item
-from tests.conftest import IDENTITY_SECRET, make_settings
+from tests.conftest import IDENTITY_SECRET, make_settings, wait_until
 from tests.serving import personalize_command, running_server, server_environment
 
 PROGRAM = """
@@ -144,13 +145,12 @@ def test_two_server_processes_on_one_redis_run_the_day_once(redis_url: str, prog
         running_server("--store", redis_url, "--no-demo", env=daily) as one,
         running_server("--store", redis_url, "--no-demo", env=daily) as two,
     ):
-        deadline = time.monotonic() + 30
-        while (
-            time.monotonic() < deadline
-            and _counter(one, "pz_loyalty_days_total") + _counter(two, "pz_loyalty_days_total") < 1
-        ):
-            time.sleep(0.1)
-        time.sleep(1.0)  # the other process has started its task too by now
+
+        def both_asked_one_ran() -> bool:
+            asked = all(_counter(base, "pz_loyalty_day_checks_total") >= 1 for base in (one, two))
+            return asked and sum(_counter(base, "pz_loyalty_days_total") for base in (one, two)) >= 1
+
+        wait_until(both_asked_one_ran, 30, "both processes asked for the day, and one ran it")
         runs = [_counter(base, "pz_loyalty_days_total") for base in (one, two)]
         found = httpx.get(f"{one}/v1/admin/events", params={"limit": 1000}, headers=AUTH).json()["events"]
     assert sorted(runs) == [0.0, 1.0]
@@ -165,8 +165,6 @@ def _at(day: date) -> int:
 def test_on_both_stores_the_day_lowers_a_tier_with_its_notice_once_and_the_cart_shows_what_keeps_it(
     settings: Settings, program: str
 ) -> None:
-    from personalize import identity
-
     today = datetime.now(UTC).date()
     bought = today - timedelta(days=330)
     with TestClient(create_app(make_settings(config=program, store_url=settings.store_url))) as shop:
