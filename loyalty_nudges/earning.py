@@ -9,10 +9,10 @@ so a refund reverses them pro rata with the purchase points.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from loyalty_nudges.program import Challenge, LoyaltyProgram
+from loyalty_nudges.window import day_of
 
 if TYPE_CHECKING:
     from loyalty_nudges.ledger import OrderInput, OrderLine
@@ -46,5 +46,5 @@ def challenges_met(order: OrderInput, program: LoyaltyProgram) -> list[Challenge
 
 def challenge_mark(challenge_id: str, customer_id: str, at_ms: int) -> str:
     """The once-mark of a challenge for a customer in the ISO week of ``at_ms``: ``challenge:new-week:ann:2026-W49``."""
-    year, week, _ = datetime.fromtimestamp(at_ms / 1000, tz=UTC).isocalendar()
+    year, week, _ = day_of(at_ms).isocalendar()
     return f"challenge:{challenge_id}:{customer_id}:{year}-W{week:02d}"

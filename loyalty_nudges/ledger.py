@@ -344,7 +344,7 @@ def add_engagement(
     daily cap either way: ``engagement_browser_today`` (their net change that day) stays within ±cap, so no batch of
     browser events, however large, moves the score further. Returns the new ledger and the change applied."""
     weight = program.engagement.weights.get(kind, 0.0)
-    day = datetime.fromtimestamp(now_ms / 1000, tz=UTC).strftime("%Y-%m-%d")
+    day = window.day_of(now_ms).isoformat()
     today = ledger.engagement_browser_today if ledger.engagement_day == day else 0.0
     if from_browser:
         cap = program.engagement.browser_daily_cap

@@ -11,12 +11,14 @@ Exceptions::
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
+
+from loyalty_nudges.window import day_of
 
 Window = Literal["lifetime", "rolling_365d", "calendar_year"]
 TierBasis = Literal["spend", "points"]
@@ -124,7 +126,7 @@ class Reward(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 
     def available(self, now_ms: int) -> bool:
         """Whether it can be redeemed on this UTC day."""
-        today = datetime.fromtimestamp(now_ms / 1000, tz=UTC).date()
+        today = day_of(now_ms)
         return (self.available_from is None or today >= self.available_from) and (
             self.available_until is None or today <= self.available_until
         )
@@ -166,7 +168,7 @@ class Schedule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     def on(self, at_ms: int) -> bool:
         """Whether the rule is on at this moment."""
-        day = datetime.fromtimestamp(at_ms / 1000, tz=UTC).date()
+        day = day_of(at_ms)
         return (self.starts is None or day >= self.starts) and (self.ends is None or day <= self.ends)
 
 

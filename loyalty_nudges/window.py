@@ -11,16 +11,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from loyalty_nudges.program import LoyaltyProgram
-
 if TYPE_CHECKING:
     from loyalty_nudges.ledger import Ledger
+    from loyalty_nudges.program import LoyaltyProgram
 
 ROLLING_DAYS = 365
 
 
 def day_of(epoch_ms: int) -> date:
-    """The UTC day of a moment."""
+    """The UTC day of a moment: the one conversion the loyalty rules use (schedules, rewards' dates, windows)."""
     return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).date()
 
 
