@@ -133,6 +133,22 @@ CASES: list[tuple[str, list[dict[str, Any]], str, str, str]] = [
         "Invalid enum value 'blog'",
     ),
     ("bounds missing", [banner(FB, when={"type": "engagement"})], f"'{FB}'", "when", "give min, max or both"),
+    ("points bounds missing", [banner(FB, when={"type": "points"})], f"'{FB}'", "when", "give min, max or both"),
+    (
+        "empty points range",
+        [banner(FB, when={"type": "points", "min": 500, "max": 500})],
+        f"'{FB}'",
+        "when.max",
+        "empty range",
+    ),
+    ("negative points", [banner(FB, when={"type": "points", "min": -1})], f"'{FB}'", "when.min", ">= 0"),
+    (
+        "reward within reach not a bool",
+        [banner(FB, when={"type": "reward_within_reach", "value": "yes"})],
+        f"'{FB}'",
+        "when.value",
+        "Expected 'bool', got 'str'",
+    ),
     (
         "empty range",
         [banner(FB, when={"type": "cart_total", "min": 100, "max": 50})],
