@@ -152,6 +152,8 @@ class StoredOrder(msgspec.Struct, frozen=True, kw_only=True):
     lines: tuple[OrderLine, ...] = ()
     """The order's lines as delivered (receipts and confirmations show them)."""
     coupon_code: str | None = None
+    attributed: tuple[tuple[str, str], ...] = ()
+    """The experiments the order counts for, as ``(experiment id, unit)`` (its refunds move the same units)."""
 
     @property
     def remaining_minor(self) -> int:

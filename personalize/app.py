@@ -29,6 +29,7 @@ from personalize.api.customers import (
 )
 from personalize.api.demo import DemoController
 from personalize.api.events import track_events
+from personalize.api.experiments import ExperimentsController
 from personalize.api.health import favicon, healthz, metrics, metrics_head, readyz
 from personalize.api.orders import OrdersController
 from personalize.api.pages import page_view
@@ -85,6 +86,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
             cancel_redemption,
             catalog,
             AdminController,
+            ExperimentsController,
             track_events,
             page_view,
             session_profile,
@@ -138,6 +140,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await runtime.reload_models()
     await runtime.banners.seed(runtime.store)
     await runtime.program.refresh(runtime)
+    await runtime.experiments.seed(runtime.store, settings.experiments_file or None)
     runtime.start_refresher()
     # what start-up built (catalog index, models, demo) lives as long as the process: keep it out of the
     # collector's full passes, which otherwise walk it all and show as pauses in the latency tail

@@ -16,6 +16,7 @@ import msgspec
 from loyalty_nudges.program import LoyaltyProgram
 from personalize import identity
 from personalize.catalog.index import CatalogIndex
+from personalize.experiments.live import LiveExperiments
 from personalize.limits import BrowserLimits
 from personalize.loyalty.program_file import LiveProgram
 from personalize.models.artifacts import ModelSet, load_newest
@@ -49,6 +50,7 @@ class Runtime:
         self.models: ModelSet | None = None
         self.banners = BannerRules(settings)
         self.program = LiveProgram()
+        self.experiments = LiveExperiments(self.banners)
         self.limits = BrowserLimits(settings.limits, settings.api_key)
         self.placements = PlacementCache(settings.trending.cache_seconds)
         self._tasks: list[asyncio.Task[None]] = []
@@ -129,8 +131,9 @@ class Runtime:
                 await self.refresh_catalog()
                 await self.banners.refresh(self.store)
                 await self.program.refresh(self)
+                await self.experiments.refresh(self.store)
             except StoreError as exc:
-                log.warning("catalog, banner or program refresh failed: %s", exc)
+                log.warning("catalog, banner, program or experiments refresh failed: %s", exc)
 
     async def close(self) -> None:
         """Stop the background jobs and release the store."""

@@ -224,6 +224,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The shop's own hosts: a referrer from them is internal navigation, not a landing source."""
     banners_file: str = ""
     """Banner rules (TOML or JSON) loaded into an empty store at start; the demo uses the packaged demo file."""
+    experiments_file: str = ""
+    """Experiment definitions (TOML or JSON) loaded into a store that has none at start."""
     models_dir: str = "var/models"
     """Where ``personalize train`` writes versioned model artifacts and the server loads the newest."""
     loyalty_daily: bool = True

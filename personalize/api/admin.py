@@ -22,7 +22,7 @@ from personalize.pages.banner_rules import BannerDocument, Format
 from personalize.pages.types import BannersOut
 
 
-def _file_body(what: str, description: str) -> RequestBody:
+def file_body(what: str, description: str) -> RequestBody:
     toml = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, min_length=1, description=f"the {what} as TOML"))
     return RequestBody(
         content={
@@ -42,7 +42,7 @@ class BannerFileUpload(Operation):
 
     def __post_init__(self) -> None:
         text = 'The banner rules, TOML or JSON (README, "Banners"); the whole file replaces the rules.'
-        self.request_body = _file_body("banner file", text)
+        self.request_body = file_body("banner file", text)
 
 
 @dataclass
@@ -51,7 +51,7 @@ class ProgramFileUpload(Operation):
 
     def __post_init__(self) -> None:
         text = 'The loyalty program, TOML or JSON (README, "The loyalty program file"); the whole file replaces it.'
-        self.request_body = _file_body("program file", text)
+        self.request_body = file_body("program file", text)
 
 
 async def uploaded_file(request: Request[Any, Any, Any], what: str) -> tuple[Format, str]:

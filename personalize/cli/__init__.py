@@ -21,11 +21,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from personalize.cli import evaluate, fixtures, import_orders, loyalty, segments, serve, token, train
+    from personalize.cli import evaluate, experiments, fixtures, import_orders, loyalty, segments, serve, token, train
 
     parser = argparse.ArgumentParser(prog="personalize", description="Storefront personalization server.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    for command in (serve, token, fixtures, train, evaluate, import_orders, segments, loyalty):
+    for command in (serve, token, fixtures, train, evaluate, import_orders, segments, loyalty, experiments):
         command.add_parser(commands)
     return parser
 

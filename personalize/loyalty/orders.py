@@ -17,6 +17,7 @@ from personalize import money
 from personalize.catalog.index import CatalogIndex
 from personalize.clock import epoch_ms
 from personalize.errors import Conflict, InvalidInput, NotFound
+from personalize.experiments.attribution import order_moves, refund_moves, wanted_units
 from personalize.loyalty.standing import loyalty_state, standing_for
 from personalize.loyalty.types import OrderIn, OrderResult, RefundIn, RefundResult
 from personalize.runtime import Runtime
@@ -66,6 +67,7 @@ async def complete_order(runtime: Runtime, order: OrderIn, now_ms: int) -> Order
     program, exponent = settings.loyalty, settings.currency_exponent
     entry = to_input(order, runtime.catalog, settings)
     met = {challenge_mark(c.id, entry.customer_id, entry.completed_at_ms): c for c in challenges_met(entry, program)}
+    experiments = runtime.experiments.running(entry.completed_at_ms)
 
     def decide(reads: Reads) -> LedgerChange:
         ledger, stored = reads.ledger, reads.order
@@ -82,14 +84,25 @@ async def complete_order(runtime: Runtime, order: OrderIn, now_ms: int) -> Order
         }
         if ledger is None or not ledger.history:
             totals["customers"] = 1  # a customer is counted from their first order
-        stored_order = msgspec.structs.replace(applied, receipt=_RESULT.encode(result))
+        moves = order_moves(
+            experiments,
+            reads.units,
+            customer_id=entry.customer_id,
+            session_id=order.session_id,
+            revenue=entry.total_minor,
+            items=sum(line.quantity for line in entry.lines),
+            at_ms=entry.completed_at_ms,
+        )
+        stored_order = msgspec.structs.replace(applied, receipt=_RESULT.encode(result), attributed=moves.attributed)
         notices = order_notices(entry.customer_id, applied, result, now_ms)
         marks = {mark: entry.order_id.encode() for mark, _ in completed}
         return LedgerChange(
-            ledger=grown, order=stored_order, totals=totals, notices=notices, marks=marks, result=result
-        )
+            ledger=grown, order=stored_order, totals=totals, notices=notices, marks=marks, units=moves.units,
+            arm_sums=moves.arm_sums, result=result,
+        )  # fmt: skip
 
-    wants = Wants(order_id=entry.order_id, marks=tuple(met))
+    units = wanted_units(experiments, entry.customer_id, order.session_id)
+    wants = Wants(order_id=entry.order_id, marks=tuple(met), units=units)
     change = await runtime.store.ledger.act(entry.customer_id, wants, decide)
     result: OrderResult = change.result
     if change.ledger is not None and result.tier_changed:
@@ -224,7 +237,8 @@ async def refund_order(runtime: Runtime, order_id: str, refund: RefundIn, now_ms
         raise NotFound(f"no order {order_id!r}", "order_id")
     amount = money.minor_units(refund.amount, currency, "amount") if refund.amount is not None else None
 
-    def decide(ledger: Ledger | None, stored: StoredOrder | None) -> LedgerChange:
+    def decide(reads: Reads) -> LedgerChange:
+        ledger, stored = reads.ledger, reads.order
         if ledger is None or stored is None:
             raise NotFound(f"no order {order_id!r}", "order_id")
         done = next((r for r in stored.refunds if r.refund_id == refund.refund_id), None)
@@ -240,9 +254,14 @@ async def refund_order(runtime: Runtime, order_id: str, refund: RefundIn, now_ms
         if shrunk.tier != ledger.tier:
             data = {"tier_before": ledger.tier, "tier": shrunk.tier, "refund_id": refund.refund_id}
             notices = (Notice(kind="tier_changed", customer_id=ledger.customer_id, at_ms=now_ms, data=data),)
-        return LedgerChange(ledger=shrunk, order=updated, totals=totals, notices=notices, result=result)
+        moves = refund_moves(stored, reads.units, outcome.amount_minor, whole=updated.remaining_minor == 0)
+        return LedgerChange(
+            ledger=shrunk, order=updated, totals=totals, notices=notices, units=moves.units,
+            arm_sums=moves.arm_sums, result=result,
+        )  # fmt: skip
 
-    change = await runtime.store.ledger.transact(known.customer_id, order_id, decide)
+    wants = Wants(order_id=order_id, units=known.attributed)
+    change = await runtime.store.ledger.act(known.customer_id, wants, decide)
     return change.result  # type: ignore[no-any-return]
 
 

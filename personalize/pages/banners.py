@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from banners import BannerContext, BannerSet, TemplateValues
+from loyalty_nudges.experiment_sums import Exposure
 from personalize import money
+from personalize.experiments.assignment import NO_STOP, exposure
+from personalize.experiments.definitions import Experiment
 from personalize.loyalty.coupons import best_coupon
 from personalize.pages.context import PageContext
 from personalize.pages.types import Banner
@@ -40,7 +43,7 @@ def banners_for(ctx: PageContext, rules: BannerSet, header_country: str | None, 
         cart_total_minor=ctx.cart_minor,
         locale=ctx.request.context.locale,
         now_ms=ctx.now,
-        subject=ctx.customer_id or ctx.request.session_id or "",
+        subject=ctx.customer_id or ctx.session_id,
     )
     choice = rules.choose(context, _values(ctx))
     for banner_id, arm in choice.exposures():
@@ -58,6 +61,20 @@ def banners_for(ctx: PageContext, rules: BannerSet, header_country: str | None, 
         )
         for c in choice.shown
     ]
+
+
+def test_exposures(
+    ctx: PageContext, exposed: list[tuple[str, str]], tests: dict[str, Experiment], shown_slot: Callable[[str], bool]
+) -> list[Exposure]:
+    """The page's exposures to the banner file's tests: each tested banner that matched (shown or held out) in a
+    slot the page shows, for the unit its arm was assigned on (the customer, else the session)."""
+    unit = f"c:{ctx.customer_id}" if ctx.customer_id else f"s:{ctx.session_id}"
+    found = []
+    for banner_id, arm in exposed:
+        test = tests.get(banner_id)
+        if test is not None and test.slot is not None and shown_slot(test.slot) and test.running(ctx.now):
+            found.append(exposure(test.id, test.stop_ms or NO_STOP, unit, arm, ctx.now))
+    return found
 
 
 def _values(ctx: PageContext) -> TemplateValues:

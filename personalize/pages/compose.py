@@ -15,7 +15,7 @@ from personalize.pages.context import PageContext
 from personalize.pages.placement_cache import PlacementCache
 from personalize.pages.placements import VISITOR_FREE, fill_order
 from personalize.pages.rows import Row, brand_cap
-from personalize.pages.sources import Allowed, Ranked
+from personalize.pages.sources import Allowed, Ranked, with_strategy
 from personalize.pages.types import RecommendedItem, recommended
 
 
@@ -47,6 +47,7 @@ def _shared_key(ctx: PageContext, names: Sequence[str], limit: int) -> Hashable 
         ctx.loyal_brand,
         ctx.catalog.version,
         ctx.models.manifest.version if ctx.models else None,
+        tuple(sorted(ctx.strategies.items())),
     )
 
 
@@ -54,7 +55,7 @@ async def _compose(ctx: PageContext, names: Sequence[str], limit: int) -> dict[s
     page: dict[str, list[RecommendedItem]] = {}
     cap = brand_cap(limit, ctx.settings.brand_share)
     for placement in fill_order(names):
-        chain, allowed = placement.chain(ctx)
+        chain, allowed = with_strategy(placement.chain(ctx), ctx.strategies.get(placement.name))
         row = Row(limit, cap, ctx.loyal_brand)
         walked: dict[int, Ranked] = {}  # a chain may walk a source twice (with the brand cap, then without)
         for reason, source, capped in chain:

@@ -45,13 +45,16 @@ class PageContext:
         standing: Standing | None = None,
         coupons: Sequence[Coupon] = (),
         cart_minor: int = 0,
+        session_id: str = "",
     ) -> None:
-        self.request, self.now = request, now
+        self.request, self.now, self.session_id = request, now, session_id
         self.catalog, self.models, self.trending = catalog, models, trending
         self.settings, self.currency = settings, currency
         self.customer_id, self.scores, self.recent = customer_id, scores, list(recent)
         self.landing_source, self.standing, self.coupons = landing_source, standing, tuple(coupons)
         self.cart_minor = cart_minor
+        self.strategies: dict[str, str] = {}
+        """Placements whose experiment arm ranks another source first (``personalize.experiments``)."""
         self.blocked = {line.item_id for line in request.page.cart} | set(request.exclude)
         if request.page.item_id:
             self.blocked.add(request.page.item_id)

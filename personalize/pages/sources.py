@@ -350,3 +350,22 @@ def cart_cross_sell(ctx: PageContext) -> Chain:
         Step(reason, only(_not_in_cart_categories, source)) for reason, source, _ in learned + completing + general
     ]
     return lacking + learned + general, anything
+
+
+STRATEGY_SOURCES: dict[str, Source] = {
+    "collaborative": for_customer,
+    "session": for_session,
+    "similar": similar,
+    "trending": trending(""),
+    "catalog": newest(""),
+}
+"""What an experiment arm's ``strategy`` ranks first in its placement (``default``: nothing added)."""
+
+
+def with_strategy(chain: Chain, strategy: str | None) -> Chain:
+    """The chain with the strategy's source first (its items under the placement's rules), then the chain itself."""
+    source = STRATEGY_SOURCES.get(strategy or "")
+    if source is None:
+        return chain
+    steps, allowed = chain
+    return [Step(strategy or "", source), *steps], allowed

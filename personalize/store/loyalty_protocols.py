@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import msgspec
 
 from loyalty_nudges.coupons import Coupon
+from loyalty_nudges.experiment_sums import Sums, UnitRecord
 from loyalty_nudges.ledger import Ledger, StoredOrder
 from loyalty_nudges.rewards import Redemption
 
@@ -38,6 +39,8 @@ class Wants(msgspec.Struct, frozen=True, kw_only=True):
     """Coupon codes read (a code about to be issued must be free; one to void must be there)."""
     marks: tuple[str, ...] = ()
     """Once-marks read: what was done under a name (an action id, a challenge's week), as its stored receipt."""
+    units: tuple[tuple[str, str], ...] = ()
+    """Experiment units read, as ``(experiment id, unit)``: an order attributed to one moves its totals."""
 
 
 class Reads(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,14 +52,15 @@ class Reads(msgspec.Struct, frozen=True, kw_only=True):
     stock_taken: int = 0
     coupons: dict[str, Coupon | None] = msgspec.field(default_factory=dict)
     marks: dict[str, bytes | None] = msgspec.field(default_factory=dict)
+    units: dict[tuple[str, str], UnitRecord | None] = msgspec.field(default_factory=dict)
 
 
 class LedgerChange(msgspec.Struct, frozen=True, kw_only=True):
     """What a ledger transaction writes: the new ledger and/or order (``None`` = leave as is), more orders of the
     same customer (a history imported at once), counter deltas for the totals (``customers``, ``orders``,
     ``lifetime_minor``, ``tier:<name>``), a redemption, units of the read reward's stock taken (negative: given
-    back), coupons written whole (issued or voided), notices appended to the outbox, once-marks, and the caller's
-    result."""
+    back), coupons written whole (issued or voided), notices appended to the outbox, once-marks, experiment units
+    written whole with what their arms' sums move by, and the caller's result."""
 
     ledger: Ledger | None = None
     order: StoredOrder | None = None
@@ -68,6 +72,10 @@ class LedgerChange(msgspec.Struct, frozen=True, kw_only=True):
     notices: tuple[Notice, ...] = ()
     marks: dict[str, bytes] = msgspec.field(default_factory=dict)
     """Once-marks set, each with its receipt (kept for good: they are what makes a retry a replay)."""
+    units: dict[tuple[str, str], UnitRecord] = msgspec.field(default_factory=dict)
+    """Experiment units, by ``(experiment id, unit)``, as they are after the change."""
+    arm_sums: dict[tuple[str, str], Sums] = msgspec.field(default_factory=dict)
+    """What the sums of each ``(experiment id, arm)`` move by."""
     result: Any = None
 
 

@@ -16,10 +16,12 @@ from typing import Any
 import msgspec
 
 from loyalty_nudges.coupons import Campaign, Coupon
+from loyalty_nudges.experiment_sums import Exposure
 from loyalty_nudges.ledger import Ledger, StoredOrder
 from loyalty_nudges.rewards import Redemption
 from personalize.catalog.items import Item, category_levels
 from personalize.store.loyalty_protocols import Act, Decide, LedgerChange, Notice, Reads, Wants
+from personalize.store.memory_experiments import MemoryExperiments
 from personalize.store.memory_tracking import MemoryTracking
 from personalize.store.protocols import CouponDecide, PageReads, SegmentRecord, SegmentRun, Sizes, TrackingConfig
 from personalize.tracking.scoring import TrackingWrite
@@ -78,6 +80,7 @@ class MemoryLedger:
 
     def __init__(self, coupons: MemoryCoupons, config: TrackingConfig) -> None:
         self._coupons = coupons
+        self.experiments = MemoryExperiments(self._lifetime)
         self._config = config
         self._ledgers: dict[str, Ledger] = {}
         self._orders: dict[str, StoredOrder] = {}
@@ -96,6 +99,7 @@ class MemoryLedger:
             stock_taken=self._stock.get(wants.stock_of, 0) if wants.stock_of else 0,
             coupons={code: self._coupons.stored(code) for code in wants.codes},
             marks={name: self._marks.get(name) for name in wants.marks},
+            units=self.experiments.read(wants.units),
         )
         change = decide(reads)
         if change.ledger is not None:
@@ -112,7 +116,14 @@ class MemoryLedger:
         for key, delta in change.totals.items():
             self._totals[key] = self._totals.get(key, 0) + delta
         self._append(change.notices)
+        self.experiments.write(change.units)
+        for (experiment_id, arm), moved in change.arm_sums.items():
+            self.experiments.move(experiment_id, arm, moved)
         return change
+
+    def _lifetime(self, customer_id: str) -> int:
+        ledger = self._ledgers.get(customer_id)
+        return ledger.lifetime_minor if ledger else 0
 
     async def transact(self, customer_id: str, order_id: str | None, decide: Decide) -> LedgerChange:
         return await self.act(customer_id, Wants(order_id=order_id), lambda reads: decide(reads.ledger, reads.order))
@@ -273,10 +284,19 @@ class MemoryStore:
         self.coupons = MemoryCoupons()
         self.ledger = MemoryLedger(self.coupons, config)
         self.config = MemoryConfig()
+        self.experiments = self.ledger.experiments
         self._claimed: set[str] = set()
         self._leases: dict[str, float] = {}
 
-    async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
+    async def page_view(
+        self,
+        session_id: str,
+        write: TrackingWrite | None,
+        customer_id: str | None,
+        exposures: Sequence[Exposure] = (),
+        now_ms: int = 0,
+    ) -> PageReads:
+        self.experiments.record(exposures, now_ms)
         if write is not None:
             await self.tracking.apply(write)
         profile = await self.tracking.profile(session_id)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import msgspec
 
 from loyalty_nudges.coupons import Campaign, Coupon
+from loyalty_nudges.experiment_sums import Exposure, Sums, UnitRecord
 from loyalty_nudges.ledger import Ledger
 from personalize.catalog.items import Item
 from personalize.store.loyalty_protocols import LedgerStore
@@ -267,6 +268,29 @@ class ConfigStore(Protocol):
         ...
 
 
+class ExperimentStore(Protocol):
+    """Experiments' units (each recorded at its first exposure) and their arms' running sums; orders move both through
+    :meth:`LedgerStore.act`, page views record exposures through :meth:`Store.page_view`."""
+
+    async def expose(self, exposures: Sequence[Exposure], now_ms: int) -> int:
+        """Record each unit's first exposure (a later one writes nothing); how many were first. Page views do this
+        in their own call; this one is for exposures outside a page (a campaign's send)."""
+        ...
+
+    async def unit(self, experiment_id: str, unit: str) -> UnitRecord | None:
+        """One unit's record."""
+        ...
+
+    async def arm_sums(self, experiment_id: str, arms: Sequence[str]) -> dict[str, Sums]:
+        """The running sums of each arm (empty for an arm without units): one read per arm, whatever its size."""
+        ...
+
+    async def count_clicks(self, clicks: Sequence[tuple[str, str, str]]) -> int:
+        """Count each ``(experiment id, unit, placement)`` click for the unit's arm when the unit was exposed; how
+        many counted."""
+        ...
+
+
 class PageReads(msgspec.Struct, frozen=True):
     """Everything one page view reads from the store, fetched together (one round trip on Redis): the
     session's profile and, for a signed customer, their ledger, live segment record and coupons."""
@@ -313,9 +337,23 @@ class Store(Protocol):
         """Versioned configuration documents."""
         ...
 
-    async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
-        """Apply the page's tracking write (when there is one), then read the session's profile and, when
-        ``customer_id`` is given, that customer's ledger, segment and coupons: one round trip on Redis."""
+    @property
+    def experiments(self) -> ExperimentStore:
+        """Experiment units and arm sums."""
+        ...
+
+    async def page_view(
+        self,
+        session_id: str,
+        write: TrackingWrite | None,
+        customer_id: str | None,
+        exposures: Sequence[Exposure] = (),
+        now_ms: int = 0,
+    ) -> PageReads:
+        """Apply the page's tracking write (when there is one) and record its experiment exposures (a unit's first
+        only, at ``now_ms``, with the signed customer's lifetime spend as the covariate where asked), then read the
+        session's profile and, when ``customer_id`` is given, that customer's ledger, segment and coupons: one round
+        trip on Redis."""
         ...
 
     async def ping(self) -> bool:

@@ -15,15 +15,18 @@ of visitors number at most three per session kept.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from loyalty_nudges.experiment_sums import Exposure
 from personalize.store import redis_keys as key
 from personalize.store.protocols import PageReads, Sizes, TrackingConfig
 from personalize.store.redis_calls import answered_within, reachable
 from personalize.store.redis_catalog import RedisCatalog
+from personalize.store.redis_experiments import RedisExperiments
 from personalize.store.redis_loyalty import RedisConfig, RedisCoupons, RedisLedger, RedisSegments
 from personalize.store.redis_tracking import RedisTracking
 from personalize.tracking.scoring import TrackingWrite
@@ -52,9 +55,17 @@ class RedisStore:
         self.segments = RedisSegments(self._client)
         self.coupons = RedisCoupons(self._client)
         self.config = RedisConfig(self._client)
+        self.experiments = RedisExperiments(self._client)
 
-    async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
-        return await self.tracking.page_view(session_id, write, customer_id)
+    async def page_view(
+        self,
+        session_id: str,
+        write: TrackingWrite | None,
+        customer_id: str | None,
+        exposures: Sequence[Exposure] = (),
+        now_ms: int = 0,
+    ) -> PageReads:
+        return await self.tracking.page_view(session_id, write, customer_id, exposures, now_ms)
 
     async def sizes(self) -> Sizes:
         async with answered_within(PING_DEADLINE_S):

@@ -31,6 +31,8 @@ Layout (all under ``pz:``)::
     pz:campaign:{id}              string msgpack Campaign
     pz:coupon:{code}              string msgpack Coupon (never deleted: codes are unique forever)
     pz:coupons:of:{customer id}   set    codes assigned to a customer
+    pz:exp:{id}:unit:{unit}       string msgpack UnitRecord of an experiment's unit, set at its first exposure (TTL)
+    pz:exp:{id}:arm:{arm}         hash   an arm's running sums (``loyalty_nudges.experiment_sums``)
     pz:config:{name}              hash   a versioned document (``version``, ``content``), e.g. the banners
     pz:claim:{name}, pz:lease:{name}     string  once-only claims and expiring leases between processes
 
@@ -167,6 +169,14 @@ def coupon(code: str) -> str:
 
 def customer_coupons(customer_id: str) -> str:
     return f"{ROOT}coupons:of:{customer_id}"
+
+
+def experiment_unit(experiment_id: str, unit: str) -> str:
+    return f"{ROOT}exp:{experiment_id}:unit:{unit}"
+
+
+def experiment_arm(experiment_id: str, arm: str) -> str:
+    return f"{ROOT}exp:{experiment_id}:arm:{arm}"
 
 
 def config(name: str) -> str:

@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
 from loyalty_nudges.coupons import Campaign, Coupon
+from loyalty_nudges.experiment_sums import EXACT, Sums, UnitRecord
 from loyalty_nudges.ledger import Ledger, StoredOrder
 from loyalty_nudges.rewards import Redemption
 from personalize.clock import now_ms
@@ -25,6 +26,7 @@ LEDGER_DECODER = msgspec.msgpack.Decoder(Ledger)
 _ORDER = msgspec.msgpack.Decoder(StoredOrder)
 _REDEMPTION = msgspec.msgpack.Decoder(Redemption)
 _NOTICE = msgspec.msgpack.Decoder(Notice)
+UNIT_DECODER = msgspec.msgpack.Decoder(UnitRecord)
 
 
 class RedisLedger:
@@ -43,6 +45,7 @@ class RedisLedger:
             key.reward_taken(wants.stock_of) if wants.stock_of else None,
             *(key.coupon(code) for code in wants.codes),
             *(key.mark(name) for name in wants.marks),
+            *(key.experiment_unit(experiment_id, unit) for experiment_id, unit in wants.units),
         ]
         watched = [name for name in names if name is not None]
         with reachable():
@@ -81,6 +84,10 @@ class RedisLedger:
                 pipe.sadd(key.customer_coupons(coupon.customer_id), coupon.code)
         for name, receipt in change.marks.items():
             pipe.set(key.mark(name), receipt)
+        for (experiment_id, unit), record in change.units.items():
+            pipe.set(key.experiment_unit(experiment_id, unit), ENCODER.encode(record), keepttl=True)
+        for (experiment_id, arm), moved in change.arm_sums.items():
+            queue_sums(pipe, key.experiment_arm(experiment_id, arm), moved)
         if change.notices:
             # the age bound: entries older than the retention go as the stream grows (MINID, approximate). Entry ids
             # are Redis' clock, so the bound is the wall clock's too, never a notice's own time (a job run as of
@@ -146,7 +153,22 @@ def _reads(found: dict[str, bytes | None], names: list[str | None], wants: Wants
             code: COUPON_DECODER.decode(raw) if (raw := found[key.coupon(code)]) else None for code in wants.codes
         },
         marks={name: found[key.mark(name)] for name in wants.marks},
+        units={
+            (experiment_id, unit): UNIT_DECODER.decode(raw)
+            if (raw := found[key.experiment_unit(experiment_id, unit)])
+            else None
+            for experiment_id, unit in wants.units
+        },
     )
+
+
+def queue_sums(pipe: Any, arm_key: str, delta: Sums) -> None:
+    """An arm's sums moved by ``delta``: integers exactly (HINCRBY), the others as floats."""
+    for name, value in delta.items():
+        if name in EXACT or name.startswith("k:"):
+            pipe.hincrby(arm_key, name, int(value))
+        else:
+            pipe.hincrbyfloat(arm_key, name, float(value))
 
 
 SEGMENT_DECODER = msgspec.msgpack.Decoder(SegmentRecord)

@@ -168,7 +168,49 @@ local function page_reads(s, l, r, cid, x)
   return reply
 end
 """
+_EXPOSE_FUNCTION = """
+-- experiment exposures: each {u, a, v, t, l, k}: KEYS[u] the unit's record, KEYS[a] its arm's sums, v the arm, t the
+-- record's TTL in seconds, KEYS[l] (l > 0) the ledger whose lifetime spend is the unit's covariate, k = 1 for a
+-- customer unit. Only a unit's first exposure writes (SET NX): later ones cost a read.
+local function expose(list, now)
+  local lifetime = {}
+  local first = 0
+  for _, e in ipairs(list) do
+    local x = 0
+    if e.l > 0 then
+      if lifetime[e.l] == nil then
+        local raw = redis.call('GET', KEYS[e.l])
+        lifetime[e.l] = raw and (cmsgpack.unpack(raw)['lifetime_minor'] or 0) or 0
+      end
+      x = lifetime[e.l]
+    end
+    if redis.call('SET', KEYS[e.u], cmsgpack.pack({e.v, now, x}), 'NX', 'EX', e.t) then
+      first = first + 1
+      redis.call('HINCRBY', KEYS[e.a], 'n', 1)
+      if e.k == 1 then redis.call('HINCRBY', KEYS[e.a], 'customers', 1) end
+      if x ~= 0 then
+        redis.call('HINCRBY', KEYS[e.a], 'x', x)
+        redis.call('HINCRBYFLOAT', KEYS[e.a], 'xx', string.format('%.17g', x * x))
+      end
+    end
+  end
+  return first
+end
+"""
+EXPOSE = "#!lua\n" + _EXPOSE_FUNCTION + "return expose(cjson.decode(ARGV[1]), tonumber(ARGV[2]))\n"
+"""KEYS: the exposures' unit, arm and ledger keys; ARGV[1] the exposures (JSON), ARGV[2] the time."""
 PAGE_READS = "#!lua flags=no-writes\n" + _READS_FUNCTION + "return page_reads(1, 2, 3, ARGV[1], 2)\n"
 """KEYS: session, recent list, ledger, live run, coupon set; ARGV: the signed customer id or '', the prefixes."""
-VIEW_AND_READ = "#!lua\n" + _APPLY_BODY + _READS_FUNCTION + f"return page_reads(1, 5, {READ_KEYS_AT}, ARGV[2], 3)\n"
-"""A page view: KEYS and ARGV[1] as in :data:`APPLY`, ARGV[2] the signed customer id, then the prefixes."""
+READ_AND_EXPOSE = (
+    "#!lua\n" + _READS_FUNCTION + _EXPOSE_FUNCTION
+    + "expose(cjson.decode(ARGV[7]), tonumber(ARGV[8]))\nreturn page_reads(1, 2, 3, ARGV[1], 2)\n"
+)  # fmt: skip
+"""A page view that records nothing but exposures: KEYS as :data:`PAGE_READS` then the exposures' keys; ARGV as
+:data:`PAGE_READS`, then the exposures and the time."""
+VIEW_AND_READ = (
+    "#!lua\n" + _APPLY_BODY + _READS_FUNCTION + _EXPOSE_FUNCTION
+    + "if ARGV[8] then expose(cjson.decode(ARGV[8]), tonumber(ARGV[9])) end\n"
+    + f"return page_reads(1, 5, {READ_KEYS_AT}, ARGV[2], 3)\n"
+)  # fmt: skip
+"""A page view: KEYS and ARGV[1] as in :data:`APPLY` (then the exposures' keys), ARGV[2] the signed customer id,
+then the prefixes, the exposures and the time (when there are any)."""

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 import redis.asyncio as aioredis
 
+from loyalty_nudges.experiment_sums import Exposure
 from personalize.store import redis_keys as key
 from personalize.store import redis_scripts as scripts
 from personalize.store.protocols import Applied, Interaction, PageReads, RawProfile, RawScores, TrackingConfig
@@ -57,6 +58,7 @@ class RedisTracking:
         self._apply = client.register_script(scripts.APPLY)
         self._reads = client.register_script(scripts.PAGE_READS)
         self._view_and_read = client.register_script(scripts.VIEW_AND_READ)
+        self._read_and_expose = client.register_script(scripts.READ_AND_EXPOSE)
         self._batches = asyncio.Semaphore(BATCHES_IN_FLIGHT)
 
     async def apply(self, write: TrackingWrite) -> Applied:
@@ -160,13 +162,31 @@ class RedisTracking:
             reply = await self._reads(keys=keys, args=[customer_id or "", *_READ_PREFIXES])
         return _page_reads(reply, customer_id)
 
-    async def page_view(self, session_id: str, write: TrackingWrite | None, customer_id: str | None) -> PageReads:
-        """The page's tracking write (when there is one) and its reads in one script call."""
-        if write is None:
+    async def page_view(
+        self,
+        session_id: str,
+        write: TrackingWrite | None,
+        customer_id: str | None,
+        exposures: Sequence[Exposure] = (),
+        now_ms: int = 0,
+    ) -> PageReads:
+        """The page's tracking write (when there is one), its exposures and its reads in one script call."""
+        if write is None and not exposures:
             return await self.page_reads(session_id, customer_id)
+        if write is None:
+            keys = [key.session(session_id), key.session_recent(session_id), *_read_keys(customer_id)]
+            exposed = exposure_args(keys, exposures, 3)
+            async with answered_within(TRACKING_DEADLINE_S):
+                reply = await self._read_and_expose(
+                    keys=keys, args=[customer_id or "", *_READ_PREFIXES, exposed, now_ms]
+                )
+            return _page_reads(reply, customer_id)
         keys, payload = self._apply_call(write, customer_id)
+        args: list[Any] = [payload, customer_id or "", *_READ_PREFIXES]
+        if exposures:
+            args += [exposure_args(keys, exposures, scripts.READ_KEYS_AT), now_ms]
         async with answered_within(TRACKING_DEADLINE_S):
-            reply = await self._view_and_read(keys=keys, args=[payload, customer_id or "", *_READ_PREFIXES])
+            reply = await self._view_and_read(keys=keys, args=args)
         return _page_reads(reply, customer_id)
 
     async def interactions(self) -> AsyncIterator[Interaction]:
@@ -216,6 +236,26 @@ class RedisTracking:
             pipe.zrevrange(key.trend(scope), 0, limit - 1, withscores=True)
             epoch, top = await pipe.execute()
         return float(epoch or 0.0), [(member.decode(), float(score)) for member, score in top]
+
+
+def exposure_args(keys: list[str], exposures: Sequence[Exposure], ledger_at: int) -> bytes:
+    """The exposures as the ``expose`` script function reads them, their keys appended to ``keys``; ``ledger_at`` is
+    where the signed customer's ledger is among ``keys`` (1-based; 0: none)."""
+    entries = []
+    for exposure in exposures:
+        keys += [key.experiment_unit(exposure.experiment_id, exposure.unit),
+                 key.experiment_arm(exposure.experiment_id, exposure.arm)]  # fmt: skip
+        entries.append(
+            {
+                "u": len(keys) - 1,
+                "a": len(keys),
+                "v": exposure.arm,
+                "t": max(1, exposure.ttl_s),
+                "l": ledger_at if exposure.covariate else 0,
+                "k": int(exposure.unit.startswith("c:")),
+            }
+        )
+    return _JSON.encode(entries)
 
 
 def _page_reads(reply: list[Any], customer_id: str | None) -> PageReads:

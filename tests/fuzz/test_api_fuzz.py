@@ -40,6 +40,11 @@ HERE = Path(__file__).parent
 SEED = int(os.environ.get("FUZZ_SEED", "8"))
 PROGRAM = Path(__file__).resolve().parents[2] / "personalize" / "demo" / "loyalty.toml"
 PROGRAM_PATH = "/v1/admin/loyalty"
+EXPERIMENTS_PATH = "/v1/admin/experiments"
+SEED_EXPERIMENT = {
+    "experiments": [{"id": "seed-exp", "changes": "nudges", "start": "2026-01-01T00:00:00Z",
+                     "arms": [{"name": "control", "weight": 50, "enabled": False}, {"name": "on", "weight": 50}]}]
+}  # fmt: skip
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 MIN_CASES = 1000
 TIME_LIMIT_S = 240
@@ -81,11 +86,14 @@ def test_every_operation_keeps_its_schema_under_fuzzing(store_url: str, demo_mod
         config_file = tmp_path / "schemathesis.toml"
         config_file.write_text(config_toml(known))
         store = store_url.split(":")[0]
-        # the program routes last, in a run of their own: a program uploaded mid-run would take away the rewards and
-        # the action the other operations' requests name
+        # the program and experiment files last, in a run of their own: a program uploaded mid-run would take away
+        # the rewards and the action the other operations' requests name, an experiments file the seeded experiment
+        files = [PROGRAM_PATH, EXPERIMENTS_PATH]
+        others = [option for path in files for option in ("--exclude-path", path)]
+        own = [option for path in files for option in ("--include-path", path)]
         runs = [
-            fuzz(schema_file, base, config_file, tmp_path / "report.json", store, ["--exclude-path", PROGRAM_PATH]),
-            fuzz(schema_file, base, config_file, tmp_path / "program.json", store, ["--include-path", PROGRAM_PATH]),
+            fuzz(schema_file, base, config_file, tmp_path / "report.json", store, others),
+            fuzz(schema_file, base, config_file, tmp_path / "program.json", store, own),
         ]
         hostile = hostile_against_server(base, schema, store_url)
     for run in runs:
@@ -139,6 +147,8 @@ def seed_store(base: str) -> dict[str, list[str]]:
     assert httpx.post(f"{base}/v1/events", json={"session_id": "s-1", "events": views}).status_code == 202
     segments = httpx.get(f"{base}/v1/segments", headers=AUTH).json()["counts"]
     assert httpx.put(f"{base}/v1/customers/c-1", json={"first_name": "Ann"}, headers=AUTH).status_code == 200
+    experiments = httpx.put(f"{base}{EXPERIMENTS_PATH}", json=SEED_EXPERIMENT, headers=AUTH)
+    assert experiments.status_code == 200, experiments.text
     redeem = {"redemption_id": "rd-1", "reward_id": "free-shipping"}
     assert httpx.post(f"{base}/v1/customers/c-1/redemptions", json=redeem, headers=AUTH).status_code == 201
     return {
@@ -154,6 +164,7 @@ def seed_store(base: str) -> dict[str, list[str]]:
         "actions": ["recycling_dropoff"],
         "amounts": [250, 12.5],
         "times": ["2026-11-20T10:00:00Z"],
+        "experiments": ["seed-exp"],
     }
 
 
@@ -176,6 +187,7 @@ def config_toml(known: dict[str, list[str]]) -> str:
         "body.total": "amounts",
         "body.items[*].price": "amounts",
         "body.completed_at": "times",
+        "path.experiment_id": "experiments",
     }
     lines = ["[parameters]"]
     lines += [f'"{key}" = {{ dictionary = "{name}", probability = 0.5 }}' for key, name in bindings.items()]

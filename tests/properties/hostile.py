@@ -66,6 +66,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "GET /v1/admin/banners": {},
     "PUT /v1/admin/banners": {"body": {"banners": []}},
+    "GET /v1/admin/experiments": {},
+    "PUT /v1/admin/experiments": {
+        "body": {"experiments": [{"id": "h", "changes": "placement", "placement": "home_for_you",
+                                  "start": "2026-01-01T00:00:00Z", "stop": "2027-01-01T00:00:00Z",
+                                  "arms": [{"name": "a", "weight": 50, "strategy": "default"},
+                                           {"name": "b", "weight": 50, "strategy": "session"}]}]},
+    },
+    "GET /v1/admin/experiments/{experiment_id}/report": {"path": {"experiment_id": "h"}, "query": {"cuped": "true"}},
     "GET /v1/admin/loyalty": {},
     "PUT /v1/admin/loyalty": {"body": {"earning": {"welcome_bonus": 5}, "evaluation": {"max_downgrade": 2}}},
     "POST /v1/admin/models/reload": {},
@@ -218,7 +226,8 @@ def cases(schema: dict[str, Any]) -> st.SearchStrategy[Case]:
 def send(client: Any, case: Case) -> Any:
     """Send ``case`` with an httpx-like client (the key on keyed operations)."""
     headers = {"content-type": "application/json", **(AUTH if case.keyed else {})}
-    if case.operation in ("PUT /v1/admin/banners", "PUT /v1/admin/loyalty") and case.kind == "garbage":
+    files = ("PUT /v1/admin/banners", "PUT /v1/admin/loyalty", "PUT /v1/admin/experiments")
+    if case.operation in files and case.kind == "garbage":
         headers["content-type"] = "application/toml"
     return client.request(case.method, case.path, params=case.query, content=case.content, headers=headers)
 
