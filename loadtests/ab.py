@@ -39,6 +39,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--stores", default="memory,redis")
     parser.add_argument("--targets", default="product,events (20 per call)", help=f"of {', '.join(TARGETS)}")
+    parser.add_argument(
+        "--after-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the after side only (the same checkout twice with and without it: its cost)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pz-ab-") as work:
         asyncio.run(_ab(args, Path(work)))
@@ -52,7 +59,7 @@ async def _ab(args: argparse.Namespace, work: Path) -> None:
         with (
             _store_url(store, work) as url,
             _side(args.before, url, 1, work) as before,
-            _side(args.after, url, 2, work) as after,
+            _side(args.after, url, 2, work, dict(pair.split("=", 1) for pair in args.after_env)) as after,
         ):
             sides = {"before": before, "after": after}
             for target in [name for name in args.targets.split(",") if name]:
@@ -99,10 +106,12 @@ def _print(store: str, target: str, figures: dict[str, dict[str, list[float]]]) 
 
 
 @contextlib.contextmanager
-def _side(checkout: Path, url: str, database: int, work: Path) -> Iterator[_Target]:
+def _side(
+    checkout: Path, url: str, database: int, work: Path, extra: dict[str, str] | None = None
+) -> Iterator[_Target]:
     """The bench's server run from ``checkout``, with its own models and (on Redis) its own database."""
     store = url if url == "memory://" else url.rsplit("/", 1)[0] + f"/{database}"
-    with _server(store, work / f"models-{database}", work, 1, checkout) as server:
+    with _server(store, work / f"models-{database}", work, 1, checkout, extra) as server:
         yield server
 
 

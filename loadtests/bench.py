@@ -262,10 +262,13 @@ def _server_env(url: str, models: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _server(url: str, models: Path, work: Path, workers: int, checkout: Path | None = None) -> Iterator[_Target]:
-    """``personalize serve`` with the demo, as production runs it; from ``checkout`` (``PYTHONPATH``) if given."""
+def _server(
+    url: str, models: Path, work: Path, workers: int, checkout: Path | None = None, extra: dict[str, str] | None = None
+) -> Iterator[_Target]:
+    """``personalize serve`` with the demo, as production runs it; from ``checkout`` (``PYTHONPATH``) if given, with
+    ``extra`` settings in its environment."""
     port = _free_port()
-    env = _server_env(url, models)
+    env = {**_server_env(url, models), **(extra or {})}
     if checkout is not None:
         env["PYTHONPATH"] = str(checkout.resolve())
     command = [_personalize(), "serve", "--port", str(port), "--workers", str(workers), "--demo"]

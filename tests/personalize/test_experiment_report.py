@@ -98,3 +98,31 @@ def test_cuped_narrows_the_revenue_interval_when_past_spend_predicts_it() -> Non
     assert plain is not None
     assert cuped is not None
     assert cuped.absolute_high - cuped.absolute_low < 0.5 * (plain.absolute_high - plain.absolute_low)
+
+
+def retained_sums(units: int, returning: int, late: int, days: int = 30) -> Sums:
+    """An arm of customer units: ``returning`` order twice within ``days``, ``late`` twice but after it, the rest
+    once; each order moving the sums as the store's own step does."""
+    sums: Sums = {name: value * units for name, value in exposure_sums(0, customer=True).items()}
+    day = 86_400_000
+    for unit in range(units):
+        record, delta = after_order(UnitRecord("arm", 0), 5_000, 1, day, days, customer=True)
+        sums = added(sums, delta)
+        gap = days - 1 if unit < returning else days + 5 if unit < returning + late else None
+        if gap is not None:
+            _, delta = after_order(record, 5_000, 1, day + gap * day, days, customer=True)
+            sums = added(sums, delta)
+    return sums
+
+
+def test_retention_is_the_share_of_customers_with_a_second_order_within_the_days() -> None:
+    report = report_of(retained_sums(1_000, 200, 100), retained_sums(1_000, 300, 0))
+    control, treatment = report.arms
+    assert control.retention == 0.2  # the 100 late second orders do not count
+    assert treatment.retention == 0.3
+    difference = treatment.differences["retention"]
+    assert difference is not None
+    assert math.isclose(difference.absolute, 0.1)
+    se = math.sqrt(0.2 * 0.8 / 999 + 0.3 * 0.7 / 999)  # Welch on 0/1 outcomes, sample variances
+    assert math.isclose(difference.absolute_low, 0.1 - 1.96 * se, abs_tol=2e-4)
+    assert difference.p_value < 1e-6
