@@ -15,11 +15,11 @@ from personalize.api.responses import errors
 from personalize.errors import InvalidInput, NotFound
 from personalize.loyalty import reports
 from personalize.loyalty.outbox import notice_page
-from personalize.loyalty.program_file import ProgramDocument, ProgramOut, program_out
+from personalize.loyalty.program_file import ProgramOut, program_out
 from personalize.loyalty.types import NoticePage, Stats
 from personalize.models.types import ModelsLoaded
-from personalize.pages.banner_rules import BannerDocument, Format
 from personalize.pages.types import BannersOut
+from personalize.store.documents import FileDocument, Format
 
 
 def file_body(what: str, description: str) -> RequestBody:
@@ -130,7 +130,7 @@ class AdminController(Controller):
         atomically as a new version; a rejected file or an empty body (400) leaves the serving rules untouched."""
         # an empty TOML file is valid and has no banners: an empty body is refused all the same
         fmt, text = await uploaded_file(request, "banner file (a file with no banners says so)")
-        version = await state.runtime.banners.put(state.runtime.store, BannerDocument(fmt, text), f"banners.{fmt}")
+        version = await state.runtime.banners.put(state.runtime.store, FileDocument(fmt, text), f"banners.{fmt}")
         return BannersOut(version=version, format=fmt, content=text, banners=len(state.runtime.banners.compiled.ids))
 
     @get("/loyalty", responses=errors(401, 503))
@@ -147,5 +147,5 @@ class AdminController(Controller):
         naming a tag or category no item has) — 422 naming the field — then stored as a new version that every
         process runs within ``catalog_refresh_seconds``; a rejected file changes nothing."""
         fmt, text = await uploaded_file(request, "program file")
-        await state.runtime.program.put(state.runtime, ProgramDocument(fmt, text))
+        await state.runtime.program.put(state.runtime, FileDocument(fmt, text))
         return program_out(state.runtime)

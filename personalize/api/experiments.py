@@ -15,10 +15,10 @@ from personalize.api.auth import API_KEY_SECURITY, require_api_key
 from personalize.api.responses import errors
 from personalize.clock import now_ms, utc
 from personalize.errors import NotFound
-from personalize.experiments.live import ExperimentDocument
 from personalize.experiments.report import Report, experiment_report
 from personalize.experiments.types import ExperimentsOut
 from personalize.runtime import Runtime
+from personalize.store.documents import FileDocument
 
 
 @dataclass
@@ -65,7 +65,7 @@ class ExperimentsController(Controller):
         both run — 422 naming the field (and both experiments), then stored as a new version that every process
         serves within ``catalog_refresh_seconds``; a rejected file changes nothing."""
         fmt, text = await uploaded_file(request, "experiments file")
-        await state.runtime.experiments.put(state.runtime.store, ExperimentDocument(fmt, text))
+        await state.runtime.experiments.put(state.runtime.store, FileDocument(fmt, text))
         return experiments_out(state.runtime, now_ms())
 
     @get("/{experiment_id:str}/report", responses=errors(400, 401, 404, 503))

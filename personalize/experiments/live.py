@@ -1,41 +1,24 @@
-"""The experiments a server runs: one versioned document in the store, like the banner rules.
-
-``PUT /v1/admin/experiments`` validates the whole file (``personalize.experiments.definitions``) before storing it,
-so a rejected file never reaches the store and the previous definitions keep serving; every process notices a new
-version within ``catalog_refresh_seconds``.
-"""
+"""The experiments a server runs: a versioned document of the store, like the banner rules
+(``personalize.store.documents``); ``PUT /v1/admin/experiments`` validates the whole file
+(``personalize.experiments.definitions``) before storing it."""
 
 from __future__ import annotations
 
-import logging
 from collections import OrderedDict
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Literal
-
-import msgspec
 
 from banners import BannerSet
 from loyalty_nudges.experiment_sums import Exposure
-from personalize.errors import Refused
 from personalize.experiments.assignment import Prepared, Treatment, prepare, treatment
 from personalize.experiments.banner_tests import banner_experiments
 from personalize.experiments.definitions import Experiment, ExperimentFile, parse_experiments
 from personalize.pages.banner_rules import BannerRules
+from personalize.store.documents import FileDocument, Versioned, read_file
 from personalize.store.protocols import Store
 
-log = logging.getLogger("personalize.experiments")
 DOCUMENT = "experiments"
-Format = Literal["toml", "json"]
 REMEMBERED = 100_000
 """How many units' exposures to banner tests a process remembers, so a unit's later pages write nothing."""
-
-
-class ExperimentDocument(msgspec.Struct, frozen=True):
-    """A stored experiments file: its format and its text exactly as uploaded."""
-
-    format: Format
-    content: str
 
 
 class LiveExperiments:
@@ -43,18 +26,24 @@ class LiveExperiments:
     the banner rules in service (``personalize.experiments.banner_tests``)."""
 
     def __init__(self, banners: BannerRules) -> None:
-        self.version = 0
-        self.document: ExperimentDocument | None = None
-        self.defined: ExperimentFile = ExperimentFile()
+        self._file = Versioned(DOCUMENT, "experiments", ExperimentFile())
         self._prepared: tuple[Prepared, ...] = ()
         self._banners = banners
         self._compiled: BannerSet | None = None
         self._banner_tests: dict[str, Experiment] = {}
         self._exposed: OrderedDict[tuple[str, str], None] = OrderedDict()
 
-    def _use(self, defined: ExperimentFile, document: ExperimentDocument, version: int) -> None:
-        self.defined, self.document, self.version = defined, document, version
-        self._prepared = prepare(defined.experiments)
+    @property
+    def defined(self) -> ExperimentFile:
+        return self._file.value
+
+    @property
+    def version(self) -> int:
+        return self._file.version
+
+    @property
+    def document(self) -> FileDocument | None:
+        return self._file.document
 
     @property
     def banner_tests(self) -> dict[str, Experiment]:
@@ -103,33 +92,17 @@ class LiveExperiments:
 
     async def refresh(self, store: Store) -> None:
         """Swap in the definitions another process stored (a stored file that no longer validates is logged)."""
-        stored = await store.config.get(DOCUMENT)
-        if stored is None or stored[0] == self.version:
-            return
-        version, raw = stored
-        document = msgspec.msgpack.decode(raw, type=ExperimentDocument)
-        try:
-            defined = parse_experiments(document.format, document.content)
-        except Refused as exc:
-            log.error("stored experiments v%d do not validate, keeping the running ones: %s", version, exc)
-            self.version = version
-            return
-        self._use(defined, document, version)
-        log.info("experiments version %d in service (%d defined)", version, len(defined.experiments))
+        if await self._file.refresh(store, lambda document, _: parse_experiments(document.format, document.content)):
+            self._prepared = prepare(self.defined.experiments)
 
-    async def put(self, store: Store, document: ExperimentDocument) -> int:
+    async def put(self, store: Store, document: FileDocument) -> int:
         """Validate, then store as the next version and serve it; nothing is stored when it is invalid."""
-        defined = parse_experiments(document.format, document.content)
-        version = await store.config.put(DOCUMENT, msgspec.msgpack.encode(document))
-        self._use(defined, document, version)
+        version = await self._file.put(store, document, parse_experiments(document.format, document.content))
+        self._prepared = prepare(self.defined.experiments)
         return version
 
     async def seed(self, store: Store, path: str | None) -> None:
         """At start: an empty store gets ``experiments_file`` when one is set."""
         if path and await store.config.get(DOCUMENT) is None:
-            await self.put(store, _file(path))
+            await self.put(store, read_file(path))
         await self.refresh(store)
-
-
-def _file(path: str) -> ExperimentDocument:
-    return ExperimentDocument("json" if path.endswith(".json") else "toml", Path(path).read_text())

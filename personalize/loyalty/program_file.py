@@ -13,10 +13,9 @@ A file is the program itself, or a settings file whose only table is ``[loyalty]
 
 from __future__ import annotations
 
-import logging
 import re
 import tomllib
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -25,13 +24,12 @@ from personalize.catalog.index import CatalogIndex
 from personalize.catalog.items import category_levels
 from personalize.errors import Refused
 from personalize.settings import Settings
+from personalize.store.documents import FileDocument, Format, Versioned
 
 if TYPE_CHECKING:
     from personalize.runtime import Runtime
 
-log = logging.getLogger("personalize.loyalty")
 DOCUMENT = "loyalty"
-Format = Literal["toml", "json"]
 INVALID = "invalid_program"
 """The error code of a program file a rule refuses (422)."""
 _AT = re.compile(r"^(?P<message>.*) - at `\$(?:\.loyalty)?\.?(?P<field>[^`]*)`$", re.S)
@@ -39,13 +37,6 @@ _AT = re.compile(r"^(?P<message>.*) - at `\$(?:\.loyalty)?\.?(?P<field>[^`]*)`$"
 _UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
 _LEADING_FIELD = re.compile(r"([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): ")
 """A program rule's message that starts with its field (``rewards[3].tiers: …``)."""
-
-
-class ProgramDocument(msgspec.Struct, frozen=True):
-    """A stored program file: its format and its text exactly as uploaded."""
-
-    format: Format
-    content: str
 
 
 class ProgramOut(msgspec.Struct, kw_only=True):
@@ -70,7 +61,7 @@ def program_out(runtime: Runtime) -> ProgramOut:
     )
 
 
-def parse_program(document: ProgramDocument, settings: Settings, catalog: CatalogIndex | None) -> LoyaltyProgram:
+def parse_program(document: FileDocument, settings: Settings, catalog: CatalogIndex | None) -> LoyaltyProgram:
     """The program a file describes, checked as the settings are at start and (given one) against the catalog;
     raises :class:`Refused` (``invalid_program``: not TOML or JSON, or a rule refuses it), naming the field."""
     tree = _tree(document)
@@ -85,7 +76,7 @@ def parse_program(document: ProgramDocument, settings: Settings, catalog: Catalo
     return program
 
 
-def _tree(document: ProgramDocument) -> dict[str, Any]:
+def _tree(document: FileDocument) -> dict[str, Any]:
     try:
         decode = msgspec.json.decode if document.format == "json" else tomllib.loads
         tree = decode(document.content)
@@ -131,33 +122,32 @@ def _check_against_catalog(program: LoyaltyProgram, catalog: CatalogIndex) -> No
 
 
 class LiveProgram:
-    """The stored program file of one process and its version (0: none stored, the settings' program runs)."""
+    """The stored program file of one process and its version (0: none stored, the settings' program runs); the
+    program itself runs from the runtime's settings (:meth:`personalize.runtime.Runtime.use_program`)."""
 
     def __init__(self) -> None:
-        self.version = 0
-        self.document: ProgramDocument | None = None
+        self._file: Versioned[LoyaltyProgram | None] = Versioned(DOCUMENT, "loyalty program", None)
+
+    @property
+    def version(self) -> int:
+        return self._file.version
+
+    @property
+    def document(self) -> FileDocument | None:
+        return self._file.document
 
     async def refresh(self, runtime: Runtime) -> None:
         """Swap in the program another process stored (a stored file that no longer validates is logged, not run)."""
-        stored = await runtime.store.config.get(DOCUMENT)
-        if stored is None or stored[0] == self.version:
-            return
-        version, raw = stored
-        document = msgspec.msgpack.decode(raw, type=ProgramDocument)
-        try:  # not against this process's catalog: it may have changed since the upload
-            program = parse_program(document, runtime.settings, None)
-        except Refused as exc:
-            log.error("stored loyalty program v%d does not validate, keeping the running one: %s", version, exc)
-            self.version = version
-            return
-        runtime.use_program(program)
-        self.document, self.version = document, version
-        log.info("loyalty program version %d in service", version)
 
-    async def put(self, runtime: Runtime, document: ProgramDocument) -> int:
+        def parse(document: FileDocument, _version: int) -> LoyaltyProgram:
+            return parse_program(document, runtime.settings, None)  # not this process's catalog: it may have changed
+
+        if await self._file.refresh(runtime.store, parse) and self._file.value is not None:
+            runtime.use_program(self._file.value)
+
+    async def put(self, runtime: Runtime, document: FileDocument) -> int:
         """Validate (against this process's catalog), then store as the next version and run it."""
         program = parse_program(document, runtime.settings, runtime.catalog)
-        version = await runtime.store.config.put(DOCUMENT, msgspec.msgpack.encode(document))
+        version = await self._file.put(runtime.store, document, program)
         runtime.use_program(program)
-        self.document, self.version = document, version
         return version

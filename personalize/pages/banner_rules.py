@@ -1,33 +1,16 @@
-"""The banner rules a server serves: one versioned document in the store, compiled once per version.
-
-``PUT /v1/admin/banners`` validates a file completely before storing it, so a rejected file never
-reaches the store and the previous rules keep serving; every process notices a new version within
-``catalog_refresh_seconds`` and swaps its compiled set in one assignment.
-"""
+"""The banner rules a server serves: a versioned document of the store (``personalize.store.documents``),
+compiled once per version; ``PUT /v1/admin/banners`` compiles a file completely before storing it."""
 
 from __future__ import annotations
 
-import logging
 from importlib import resources
-from pathlib import Path
-from typing import Literal
 
-import msgspec
-
-from banners import BannerSet, load_banners
+from banners import BannerError, BannerSet, load_banners
 from personalize.settings import Settings
+from personalize.store.documents import FileDocument, Versioned, read_file
 from personalize.store.protocols import Store
 
-log = logging.getLogger("personalize.banners")
 DOCUMENT = "banners"
-Format = Literal["toml", "json"]
-
-
-class BannerDocument(msgspec.Struct, frozen=True):
-    """A stored banner file: its format and its text exactly as uploaded."""
-
-    format: Format
-    content: str
 
 
 class BannerRules:
@@ -35,11 +18,22 @@ class BannerRules:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.version = 0
-        self.document: BannerDocument | None = None
-        self.compiled: BannerSet = self.compile(BannerDocument("toml", ""), "empty")
+        empty = self.compile(FileDocument("toml", ""), "empty")
+        self._file = Versioned(DOCUMENT, "banner rules", empty, invalid=(BannerError,))
 
-    def compile(self, document: BannerDocument, source: str) -> BannerSet:
+    @property
+    def compiled(self) -> BannerSet:
+        return self._file.value
+
+    @property
+    def version(self) -> int:
+        return self._file.version
+
+    @property
+    def document(self) -> FileDocument | None:
+        return self._file.document
+
+    def compile(self, document: FileDocument, source: str) -> BannerSet:
         """Validate and compile a banner file; raises ``banners.BannerError`` naming source, banner, field."""
         segments = {rule.name for rule in self.settings.segments.rules}
         return load_banners(
@@ -51,22 +45,16 @@ class BannerRules:
             currency_exponent=self.settings.currency_exponent,
         )
 
+    def _stored(self, document: FileDocument, version: int) -> BannerSet:
+        return self.compile(document, f"banners v{version}")
+
     async def refresh(self, store: Store) -> None:
         """Recompile when another process stored a new version (an invalid stored file is logged, not served)."""
-        stored = await store.config.get(DOCUMENT)
-        if stored is None or stored[0] == self.version:
-            return
-        version, raw = stored
-        document = msgspec.msgpack.decode(raw, type=BannerDocument)
-        self.compiled, self.document, self.version = self.compile(document, f"banners v{version}"), document, version
-        log.info("banner rules version %d in service", version)
+        await self._file.refresh(store, self._stored)
 
-    async def put(self, store: Store, document: BannerDocument, source: str) -> int:
+    async def put(self, store: Store, document: FileDocument, source: str) -> int:
         """Validate, then store as the next version and serve it; nothing is stored when it is invalid."""
-        compiled = self.compile(document, source)
-        version = await store.config.put(DOCUMENT, msgspec.msgpack.encode(document))
-        self.compiled, self.document, self.version = compiled, document, version
-        return version
+        return await self._file.put(store, document, self.compile(document, source))
 
     async def seed(self, store: Store) -> None:
         """At start: an empty store gets ``banners_file`` (or, for the demo, the packaged demo rules)."""
@@ -76,12 +64,12 @@ class BannerRules:
                 await self.put(store, initial, initial_source(self.settings))
         await self.refresh(store)
 
-    def _initial(self) -> BannerDocument | None:
+    def _initial(self) -> FileDocument | None:
         path = self.settings.banners_file
         if path:
-            return BannerDocument("json" if path.endswith(".json") else "toml", Path(path).read_text())
+            return read_file(path)
         if self.settings.demo:
-            return BannerDocument("toml", (resources.files("banners") / "demo_banners.toml").read_text())
+            return FileDocument("toml", (resources.files("banners") / "demo_banners.toml").read_text())
         return None
 
 

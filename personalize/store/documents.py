@@ -1,0 +1,73 @@
+"""Files a server runs from its store: the banner rules, the loyalty program, the experiments — each one versioned
+document (``ConfigStore``) holding the file exactly as uploaded.
+
+An upload is parsed whole before it is stored, so a rejected file never reaches the store and the running one stays;
+every process looks for a new version every ``catalog_refresh_seconds`` and swaps in what it parsed to in one
+assignment. A stored file that no longer parses here (the settings changed since its upload) is logged and skipped:
+the running one stays.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Generic, Literal, TypeVar
+
+import msgspec
+
+from personalize.errors import Refused
+from personalize.store.protocols import Store
+
+Format = Literal["toml", "json"]
+T = TypeVar("T")
+log = logging.getLogger("personalize.documents")
+
+
+class FileDocument(msgspec.Struct, frozen=True):
+    """An uploaded file: its format and its text exactly as uploaded (the stored form)."""
+
+    format: Format
+    content: str
+
+
+def read_file(path: str) -> FileDocument:
+    """A file on disk as a document (JSON when its name ends in ``.json``, else TOML)."""
+    return FileDocument("json" if path.endswith(".json") else "toml", Path(path).read_text())
+
+
+class Versioned(Generic[T]):
+    """One process's copy of a versioned document: the version it runs (0: none stored), the file, its value.
+
+    ``what`` names the document in the log (``banner rules``); ``invalid`` are the errors by which a parse refuses a
+    file.
+    """
+
+    def __init__(self, name: str, what: str, value: T, invalid: tuple[type[Exception], ...] = (Refused,)) -> None:
+        self.name, self.what, self.value = name, what, value
+        self.version = 0
+        self.document: FileDocument | None = None
+        self._invalid = invalid
+
+    async def refresh(self, store: Store, parse: Callable[[FileDocument, int], T]) -> bool:
+        """Swap in the version another process stored, parsed by ``parse(file, version)``; whether it changed."""
+        stored = await store.config.get(self.name)
+        if stored is None or stored[0] == self.version:
+            return False
+        version, raw = stored
+        document = msgspec.msgpack.decode(raw, type=FileDocument)
+        try:
+            value = parse(document, version)
+        except self._invalid as exc:
+            log.error("stored %s v%d do not validate, keeping the running ones: %s", self.what, version, exc)
+            self.version = version
+            return False
+        self.value, self.document, self.version = value, document, version
+        log.info("%s version %d in service", self.what, version)
+        return True
+
+    async def put(self, store: Store, document: FileDocument, value: T) -> int:
+        """Store an already parsed file as the next version and run ``value`` (its parse); the new version."""
+        version = await store.config.put(self.name, msgspec.msgpack.encode(document))
+        self.value, self.document, self.version = value, document, version
+        return version
