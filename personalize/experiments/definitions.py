@@ -17,10 +17,8 @@ change). The first arm is the control.
 from __future__ import annotations
 
 import math
-import re
-import tomllib
 from datetime import datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Literal, get_args
 
 import msgspec
 from msgspec import Meta
@@ -29,6 +27,7 @@ from personalize.clock import check_time, epoch_ms
 from personalize.errors import Refused
 from personalize.pages import placements
 from personalize.pages.sources import STRATEGY_SOURCES
+from personalize.store.documents import FileDocument, Format, decode_file
 
 INVALID = "invalid_experiments"
 """The error code of an experiments file a rule refuses (422)."""
@@ -37,8 +36,6 @@ Unit = Literal["customer", "session"]
 STRATEGIES = ("default", *STRATEGY_SOURCES)
 """What a placement arm may rank first; ``default`` is the placement's own chain."""
 ExperimentId = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
-_AT = re.compile(r"^(?P<message>.*) - at `\$\.?(?P<field>[^`]*)`$", re.S)
-_UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
 _CHOICES = {"changes": get_args(Kind), "unit": get_args(Unit)}
 
 
@@ -113,34 +110,14 @@ class ExperimentFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     experiments: Annotated[list[Experiment], Meta(max_length=200)] = msgspec.field(default_factory=list)
 
 
-def parse_experiments(fmt: str, content: str) -> ExperimentFile:
+def parse_experiments(fmt: Format, content: str) -> ExperimentFile:
     """The experiments a TOML or JSON file defines, checked whole; raises :class:`Refused` (``invalid_experiments``)
     naming the field (``experiments[1].arms``)."""
-    try:
-        tree: Any = msgspec.json.decode(content) if fmt == "json" else tomllib.loads(content)
-    except (msgspec.DecodeError, tomllib.TOMLDecodeError) as exc:
-        raise Refused(f"the experiments file is not valid {fmt.upper()}: {exc}", "experiments", code=INVALID) from None
-    except RecursionError:
-        raise Refused("the experiments file is nested too deeply", "experiments", code=INVALID) from None
-    try:
-        parsed = msgspec.convert(tree, ExperimentFile, strict=False)
-    except msgspec.ValidationError as exc:
-        raise _refusal(str(exc)) from None
+    parsed = decode_file(FileDocument(fmt, content), ExperimentFile, root="experiments", code=INVALID, choices=_CHOICES)
     for index, experiment in enumerate(parsed.experiments):
         _check(experiment, f"experiments[{index}]")
     _check_overlaps(parsed.experiments)
     return parsed
-
-
-def _refusal(text: str) -> Refused:
-    match = _AT.match(text)
-    path, message = (match.group("field"), match.group("message")) if match else ("", text)
-    unknown = _UNKNOWN.fullmatch(message)
-    field = ".".join(part for part in (path, unknown.group(1) if unknown else "") if part) or "experiments"
-    choices = _CHOICES.get(field.rsplit(".", 1)[-1])
-    if choices and message.startswith("Invalid enum value"):
-        message += f" (one of {list(choices)})"
-    return Refused(f"{field}: {message}", field, code=INVALID)
 
 
 def _refuse(field: str, message: str) -> Refused:

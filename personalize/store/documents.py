@@ -10,9 +10,11 @@ the running one stays.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
@@ -22,6 +24,9 @@ from personalize.store.protocols import Store
 Format = Literal["toml", "json"]
 T = TypeVar("T")
 log = logging.getLogger("personalize.documents")
+_AT = re.compile(r"^(?P<message>.*) - at `\$\.?(?P<field>[^`]*)`$", re.S)
+"""msgspec's ``… - at `$.experiments[1].arms``` (the path of the field)."""
+_UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
 
 
 class FileDocument(msgspec.Struct, frozen=True):
@@ -34,6 +39,46 @@ class FileDocument(msgspec.Struct, frozen=True):
 def read_file(path: str) -> FileDocument:
     """A file on disk as a document (JSON when its name ends in ``.json``, else TOML)."""
     return FileDocument("json" if path.endswith(".json") else "toml", Path(path).read_text())
+
+
+def decode_file(
+    document: FileDocument,
+    into: type[T],
+    *,
+    root: str,
+    code: str,
+    choices: Mapping[str, Sequence[str]] | None = None,
+) -> T:
+    """The file decoded strictly into ``into``; raises :class:`Refused` (``code``) naming the field
+    (``experiments[1].arms``, ``root`` for the file as a whole), with the allowed values of a field ``choices``
+    names when the file gives another.
+
+    Args:
+        document: The uploaded file.
+        into: The file's type (unknown fields forbidden).
+        root: What the file is called in messages and the field of errors of the whole file (``experiments``).
+        code: The error code of a refusal (``invalid_experiments``).
+        choices: Allowed values by field name, listed in the message of an invalid enum value.
+    """
+    try:
+        tree: Any = (
+            msgspec.json.decode(document.content) if document.format == "json" else tomllib.loads(document.content)
+        )
+    except (msgspec.DecodeError, tomllib.TOMLDecodeError) as exc:
+        raise Refused(f"the {root} file is not valid {document.format.upper()}: {exc}", root, code=code) from None
+    except RecursionError:  # the decoders give up on nesting deeper than about a thousand levels
+        raise Refused(f"the {root} file is nested too deeply", root, code=code) from None
+    try:
+        return msgspec.convert(tree, into, strict=False)
+    except msgspec.ValidationError as exc:
+        match = _AT.match(str(exc))
+        path, message = (match.group("field"), match.group("message")) if match else ("", str(exc))
+        unknown = _UNKNOWN.fullmatch(message)
+        field = ".".join(part for part in (path, unknown.group(1) if unknown else "") if part) or root
+        allowed = (choices or {}).get(field.rsplit(".", 1)[-1])
+        if allowed and message.startswith("Invalid enum value"):
+            message += f" (one of {list(allowed)})"
+        raise Refused(f"{field}: {message}", field, code=code) from None
 
 
 class Versioned(Generic[T]):
