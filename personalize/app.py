@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from personalize.api.admin import AdminController
 from personalize.api.auth import API_KEY_SCHEME
 from personalize.api.bodies import ExactJsonRequest
+from personalize.api.campaigns import CampaignsController
 from personalize.api.catalog import CatalogController
 from personalize.api.coupons import CouponsController
 from personalize.api.customers import (
@@ -87,6 +88,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
             catalog,
             AdminController,
             ExperimentsController,
+            CampaignsController,
             track_events,
             page_view,
             session_profile,

@@ -15,6 +15,7 @@ import msgspec
 
 from loyalty_nudges.program import LoyaltyProgram
 from personalize import identity
+from personalize.campaigns.live import LiveCampaigns
 from personalize.catalog.index import CatalogIndex
 from personalize.experiments.live import LiveExperiments
 from personalize.limits import BrowserLimits
@@ -51,6 +52,7 @@ class Runtime:
         self.banners = BannerRules(settings)
         self.program = LiveProgram()
         self.experiments = LiveExperiments(self.banners)
+        self.campaigns = LiveCampaigns(settings)
         self.limits = BrowserLimits(settings.limits, settings.api_key)
         self.placements = PlacementCache(settings.trending.cache_seconds)
         self._tasks: list[asyncio.Task[None]] = []
@@ -85,9 +87,9 @@ class Runtime:
 
     def use_program(self, program: LoyaltyProgram) -> None:
         """Run ``program`` from the next request on: one assignment of the settings (requests in flight keep theirs),
-        and banner files are checked against its tiers."""
+        and banner and campaign files are checked against its tiers."""
         self.settings = msgspec.structs.replace(self.settings, loyalty=program)
-        self.banners.settings = self.settings
+        self.banners.settings = self.campaigns.settings = self.settings
 
     def store_down(self) -> bool:
         """Whether the store failed within the last ``STORE_RETRY_SECONDS`` (page views then skip it)."""
@@ -132,8 +134,9 @@ class Runtime:
                 await self.banners.refresh(self.store)
                 await self.program.refresh(self)
                 await self.experiments.refresh(self.store)
+                await self.campaigns.refresh(self.store)
             except StoreError as exc:
-                log.warning("catalog, banner, program or experiments refresh failed: %s", exc)
+                log.warning("catalog, banner, program, experiments or campaigns refresh failed: %s", exc)
 
     async def close(self) -> None:
         """Stop the background jobs and release the store."""

@@ -54,6 +54,7 @@ BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, str], ...]] = {
     "PUT /v1/admin/banners": ((422, "invalid_banners"),),  # a banner file's own rules (dates, tiers, templates)
     "PUT /v1/admin/loyalty": ((422, "invalid_program"),),  # a program's own rules, and tags the catalog lacks
     "PUT /v1/admin/experiments": ((422, "invalid_experiments"),),  # weights, placements, strategies, dates, overlaps
+    "PUT /v1/admin/campaigns": ((422, "invalid_campaigns"),),  # segments, tiers, tokens, bands, triggers, ids
     # the program's rules: points, stock, tiers and dates of a reward, the ids of rewards and actions
     "POST /v1/customers/{customer_id}/redemptions": (
         (409, "spendable balance"),
@@ -77,6 +78,7 @@ TWO_METHOD_PATHS: dict[str, tuple[str, set[str]]] = {
     "/v1/admin/banners": ("/v1/admin/banners", {"GET", "PUT"}),
     "/v1/admin/loyalty": ("/v1/admin/loyalty", {"GET", "PUT"}),
     "/v1/admin/experiments": ("/v1/admin/experiments", {"GET", "PUT"}),
+    "/v1/admin/campaigns": ("/v1/admin/campaigns", {"GET", "PUT"}),
     "/v1/customers/{customer_id}": ("/v1/customers/c-1", {"PUT", "DELETE"}),
 }
 """Each path (as the schema writes it) with a URL of it to probe and its two methods."""

@@ -41,6 +41,7 @@ SEED = int(os.environ.get("FUZZ_SEED", "8"))
 PROGRAM = Path(__file__).resolve().parents[2] / "personalize" / "demo" / "loyalty.toml"
 PROGRAM_PATH = "/v1/admin/loyalty"
 EXPERIMENTS_PATH = "/v1/admin/experiments"
+CAMPAIGNS_PATH = "/v1/admin/campaigns"
 SEED_EXPERIMENT = {
     "experiments": [{"id": "seed-exp", "changes": "nudges", "start": "2026-01-01T00:00:00Z",
                      "arms": [{"name": "control", "weight": 50, "enabled": False}, {"name": "on", "weight": 50}]}]
@@ -86,9 +87,10 @@ def test_every_operation_keeps_its_schema_under_fuzzing(store_url: str, demo_mod
         config_file = tmp_path / "schemathesis.toml"
         config_file.write_text(config_toml(known))
         store = store_url.split(":")[0]
-        # the program and experiment files last, in a run of their own: a program uploaded mid-run would take away
-        # the rewards and the action the other operations' requests name, an experiments file the seeded experiment
-        files = [PROGRAM_PATH, EXPERIMENTS_PATH]
+        # the program, experiment and campaign files last, in a run of their own: a program uploaded mid-run would
+        # take away the rewards and the action the other operations' requests name, an experiments file the seeded
+        # experiment
+        files = [PROGRAM_PATH, EXPERIMENTS_PATH, CAMPAIGNS_PATH]
         others = [option for path in files for option in ("--exclude-path", path)]
         own = [option for path in files for option in ("--include-path", path)]
         runs = [

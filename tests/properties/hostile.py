@@ -66,6 +66,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "GET /v1/admin/banners": {},
     "PUT /v1/admin/banners": {"body": {"banners": []}},
+    "GET /v1/admin/campaigns": {},
+    "PUT /v1/admin/campaigns": {
+        "body": {"campaigns": [{"id": "h", "subject": "Hi {first_name}", "holdout_pct": 10,
+                                "offers": [{"min_score": 10, "discount_pct": 5}]}]},
+    },
     "GET /v1/admin/experiments": {},
     "PUT /v1/admin/experiments": {
         "body": {"experiments": [{"id": "h", "changes": "placement", "placement": "home_for_you",
@@ -226,7 +231,7 @@ def cases(schema: dict[str, Any]) -> st.SearchStrategy[Case]:
 def send(client: Any, case: Case) -> Any:
     """Send ``case`` with an httpx-like client (the key on keyed operations)."""
     headers = {"content-type": "application/json", **(AUTH if case.keyed else {})}
-    files = ("PUT /v1/admin/banners", "PUT /v1/admin/loyalty", "PUT /v1/admin/experiments")
+    files = ("PUT /v1/admin/banners", "PUT /v1/admin/loyalty", "PUT /v1/admin/experiments", "PUT /v1/admin/campaigns")
     if case.operation in files and case.kind == "garbage":
         headers["content-type"] = "application/toml"
     return client.request(case.method, case.path, params=case.query, content=case.content, headers=headers)
