@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from personalize.campaigns.definitions import Campaign, CampaignFile, parse_campaigns
 from personalize.settings import Settings
-from personalize.store.documents import FileDocument, Versioned
+from personalize.store.documents import FileBacked, FileDocument, Versioned
 from personalize.store.protocols import Store
 
 DOCUMENT = "campaigns"
 
 
-class LiveCampaigns:
+class LiveCampaigns(FileBacked[CampaignFile]):
     """The campaign definitions of one process and the stored version they came from (0: none stored)."""
 
     def __init__(self, settings: Settings) -> None:
@@ -22,14 +22,6 @@ class LiveCampaigns:
     @property
     def defined(self) -> CampaignFile:
         return self._file.value
-
-    @property
-    def version(self) -> int:
-        return self._file.version
-
-    @property
-    def document(self) -> FileDocument | None:
-        return self._file.document
 
     def by_id(self, campaign_id: str) -> Campaign | None:
         return next((campaign for campaign in self.defined.campaigns if campaign.id == campaign_id), None)

@@ -13,7 +13,7 @@ from personalize.experiments.assignment import Prepared, Treatment, prepare, tre
 from personalize.experiments.banner_tests import banner_experiments
 from personalize.experiments.definitions import Experiment, ExperimentFile, parse_experiments
 from personalize.pages.banner_rules import BannerRules
-from personalize.store.documents import FileDocument, Versioned, read_file
+from personalize.store.documents import FileBacked, FileDocument, Versioned, read_file
 from personalize.store.protocols import Store
 
 DOCUMENT = "experiments"
@@ -21,7 +21,7 @@ REMEMBERED = 100_000
 """How many units' exposures to banner tests a process remembers, so a unit's later pages write nothing."""
 
 
-class LiveExperiments:
+class LiveExperiments(FileBacked[ExperimentFile]):
     """The definitions of one process and the stored version they came from (0: none stored), with the tests of
     the banner rules in service (``personalize.experiments.banner_tests``)."""
 
@@ -36,14 +36,6 @@ class LiveExperiments:
     @property
     def defined(self) -> ExperimentFile:
         return self._file.value
-
-    @property
-    def version(self) -> int:
-        return self._file.version
-
-    @property
-    def document(self) -> FileDocument | None:
-        return self._file.document
 
     @property
     def banner_tests(self) -> dict[str, Experiment]:

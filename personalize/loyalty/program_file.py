@@ -24,7 +24,7 @@ from personalize.catalog.index import CatalogIndex
 from personalize.catalog.items import category_levels
 from personalize.errors import Refused
 from personalize.settings import Settings
-from personalize.store.documents import FileDocument, Format, Versioned
+from personalize.store.documents import FileBacked, FileDocument, Format, Versioned
 
 if TYPE_CHECKING:
     from personalize.runtime import Runtime
@@ -121,20 +121,12 @@ def _check_against_catalog(program: LoyaltyProgram, catalog: CatalogIndex) -> No
                     raise Refused(message, field, code=INVALID)
 
 
-class LiveProgram:
+class LiveProgram(FileBacked[LoyaltyProgram | None]):
     """The stored program file of one process and its version (0: none stored, the settings' program runs); the
     program itself runs from the runtime's settings (:meth:`personalize.runtime.Runtime.use_program`)."""
 
     def __init__(self) -> None:
         self._file: Versioned[LoyaltyProgram | None] = Versioned(DOCUMENT, "loyalty program", None)
-
-    @property
-    def version(self) -> int:
-        return self._file.version
-
-    @property
-    def document(self) -> FileDocument | None:
-        return self._file.document
 
     async def refresh(self, runtime: Runtime) -> None:
         """Swap in the program another process stored (a stored file that no longer validates is logged, not run)."""

@@ -7,13 +7,13 @@ from importlib import resources
 
 from banners import BannerError, BannerSet, load_banners
 from personalize.settings import Settings
-from personalize.store.documents import FileDocument, Versioned, read_file
+from personalize.store.documents import FileBacked, FileDocument, Versioned, read_file
 from personalize.store.protocols import Store
 
 DOCUMENT = "banners"
 
 
-class BannerRules:
+class BannerRules(FileBacked[BannerSet]):
     """The compiled banner set of one process and the stored version it came from."""
 
     def __init__(self, settings: Settings) -> None:
@@ -24,14 +24,6 @@ class BannerRules:
     @property
     def compiled(self) -> BannerSet:
         return self._file.value
-
-    @property
-    def version(self) -> int:
-        return self._file.version
-
-    @property
-    def document(self) -> FileDocument | None:
-        return self._file.document
 
     def compile(self, document: FileDocument, source: str) -> BannerSet:
         """Validate and compile a banner file; raises ``banners.BannerError`` naming source, banner, field."""

@@ -116,3 +116,19 @@ class Versioned(Generic[T]):
         version = await store.config.put(self.name, msgspec.msgpack.encode(document))
         self.value, self.document, self.version = value, document, version
         return version
+
+
+class FileBacked(Generic[T]):
+    """A holder of one versioned document (``_file``): the version and file it runs."""
+
+    _file: Versioned[T]
+
+    @property
+    def version(self) -> int:
+        """The stored version in service (0: none stored)."""
+        return self._file.version
+
+    @property
+    def document(self) -> FileDocument | None:
+        """The file in service as uploaded (none before the first upload)."""
+        return self._file.document
