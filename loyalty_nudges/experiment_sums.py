@@ -24,14 +24,18 @@ Sums = dict[str, float]
 
 
 class Exposure(msgspec.Struct, frozen=True, array_like=True):
-    """A unit's exposure as the store records it (only the first of each unit and experiment is kept): ``covariate``
-    says the unit's revenue before exposure is the signed customer's lifetime spend, read in the same store call."""
+    """A unit's exposure as the store records it (only the first of each unit and experiment is kept); a customer
+    unit's covariate, its revenue before exposure, is its lifetime spend, read in the same store step."""
 
     experiment_id: str
     unit: str
     arm: str
     ttl_s: int
-    covariate: bool
+
+    @property
+    def customer_id(self) -> str | None:
+        """The customer of a customer unit (``c:<id>``), else ``None``."""
+        return self.unit[2:] if self.unit.startswith("c:") else None
 
 
 class UnitRecord(msgspec.Struct, frozen=True, array_like=True):

@@ -14,6 +14,7 @@ from personalize.errors import InvalidInput
 from personalize.experiments.assignment import unit_of
 from personalize.limits import limit_by_address
 from personalize.loyalty.engagement import record_engagement
+from personalize.runtime import Runtime
 from personalize.tracking.scoring import TrackingWrite, event_type, score_events
 from personalize.tracking.types import Click, EventBatch, TrackResult
 
@@ -46,7 +47,7 @@ async def track_events(data: JSONBody[EventBatch], state: State, request: Reques
     return TrackResult(accepted=applied.accepted, duplicates=applied.duplicates, unknown_items=unknown)
 
 
-async def _count_clicks(runtime: Any, batch: EventBatch, customer_id: str | None, now: int) -> None:
+async def _count_clicks(runtime: Runtime, batch: EventBatch, customer_id: str | None, now: int) -> None:
     """Clicks on a rendered placement count for the arm of each running experiment the clicking unit was exposed
     to (the unit a page view of this visitor would use)."""
     placements = [event.placement for event in batch.events if isinstance(event, Click) and event.placement]

@@ -117,7 +117,7 @@ def exposure(experiment_id: str, stop_ms: int, unit: str, arm: str, now_ms: int)
     """The unit's exposure in that arm at ``now_ms``, kept :data:`UNIT_TTL_DAYS` past the experiment's stop (past
     now, without one); a customer unit's covariate is its lifetime spend."""
     ttl = max(0, stop_ms - now_ms) // 1000 if stop_ms != NO_STOP else 0
-    return Exposure(experiment_id, unit, arm, ttl + UNIT_TTL_DAYS * 86_400, unit.startswith("c:"))
+    return Exposure(experiment_id, unit, arm, ttl + UNIT_TTL_DAYS * 86_400)
 
 
 def _applies(

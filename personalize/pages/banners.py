@@ -63,7 +63,7 @@ def banners_for(ctx: PageContext, rules: BannerSet, header_country: str | None, 
     ]
 
 
-def test_exposures(
+def banner_test_exposures(
     ctx: PageContext, exposed: list[tuple[str, str]], tests: dict[str, Experiment], shown_slot: Callable[[str], bool]
 ) -> list[Exposure]:
     """The page's exposures to the banner file's tests: each tested banner that matched (shown or held out) in a

@@ -22,7 +22,7 @@ from personalize import money
 from personalize.catalog.index import CatalogIndex
 from personalize.experiments.assignment import Treatment
 from personalize.loyalty.standing import Standing, expiry_out, standing_for
-from personalize.pages.banners import banners_for, test_exposures
+from personalize.pages.banners import banner_test_exposures, banners_for
 from personalize.pages.compose import compose
 from personalize.pages.context import PageContext
 from personalize.pages.nudges import cart_minor, cart_nudges
@@ -75,7 +75,7 @@ async def view_page(runtime: Runtime, request: PageRequest, visit: Visit, now: i
     for banner_id, arm in exposed:
         runtime.metrics.banner_exposures.labels(banner_id, arm).inc()
     if exposed and request.consent:
-        await _record_banner_tests(runtime, test_exposures(ctx, exposed, runtime.experiments.banner_tests,
+        await _record_banner_tests(runtime, banner_test_exposures(ctx, exposed, runtime.experiments.banner_tests,
                                                            treated.shows_banner), now)  # fmt: skip
     warnings = page_warnings(request, runtime.catalog)
     for warning in warnings:

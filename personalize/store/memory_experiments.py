@@ -26,9 +26,10 @@ class MemoryExperiments:
             name = (exposure.experiment_id, exposure.unit)
             if name in self._units:
                 continue
-            covariate = self._lifetime(exposure.unit[2:]) if exposure.covariate else 0
+            customer = exposure.customer_id
+            covariate = self._lifetime(customer) if customer else 0
             self._units[name] = UnitRecord(exposure.arm, now_ms, covariate)
-            self.move(exposure.experiment_id, exposure.arm, exposure_sums(covariate, exposure.unit.startswith("c:")))
+            self.move(exposure.experiment_id, exposure.arm, exposure_sums(covariate, customer is not None))
             first += 1
         return first
 

@@ -169,25 +169,26 @@ local function page_reads(s, l, r, cid, x)
 end
 """
 _EXPOSE_FUNCTION = """
--- experiment exposures: each {u, a, v, t, l, k}: KEYS[u] the unit's record, KEYS[a] its arm's sums, v the arm, t the
--- record's TTL in seconds, KEYS[l] (l > 0) the ledger whose lifetime spend is the unit's covariate, k = 1 for a
--- customer unit. Only a unit's first exposure writes (SET NX): later ones cost a read.
+-- experiment exposures: each {u, a, v, t, l}: KEYS[u] the unit's record, KEYS[a] its arm's sums, v the arm, t the
+-- record's TTL in seconds, KEYS[l] (l > 0: a customer unit) the ledger whose lifetime spend is the unit's covariate.
+-- Only a unit's first exposure writes, and only it reads the ledger: a later one costs one EXISTS.
 local function expose(list, now)
   local lifetime = {}
   local first = 0
   for _, e in ipairs(list) do
-    local x = 0
-    if e.l > 0 then
-      if lifetime[e.l] == nil then
-        local raw = redis.call('GET', KEYS[e.l])
-        lifetime[e.l] = raw and (cmsgpack.unpack(raw)['lifetime_minor'] or 0) or 0
+    if redis.call('EXISTS', KEYS[e.u]) == 0 then
+      local x = 0
+      if e.l > 0 then
+        if lifetime[e.l] == nil then
+          local raw = redis.call('GET', KEYS[e.l])
+          lifetime[e.l] = raw and (cmsgpack.unpack(raw)['lifetime_minor'] or 0) or 0
+        end
+        x = lifetime[e.l]
       end
-      x = lifetime[e.l]
-    end
-    if redis.call('SET', KEYS[e.u], cmsgpack.pack({e.v, now, x}), 'NX', 'EX', e.t) then
+      redis.call('SET', KEYS[e.u], cmsgpack.pack({e.v, now, x}), 'EX', e.t)
       first = first + 1
       redis.call('HINCRBY', KEYS[e.a], 'n', 1)
-      if e.k == 1 then redis.call('HINCRBY', KEYS[e.a], 'customers', 1) end
+      if e.l > 0 then redis.call('HINCRBY', KEYS[e.a], 'customers', 1) end
       if x ~= 0 then
         redis.call('HINCRBY', KEYS[e.a], 'x', x)
         redis.call('HINCRBYFLOAT', KEYS[e.a], 'xx', string.format('%.17g', x * x))

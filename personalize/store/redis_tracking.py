@@ -175,7 +175,7 @@ class RedisTracking:
             return await self.page_reads(session_id, customer_id)
         if write is None:
             keys = [key.session(session_id), key.session_recent(session_id), *_read_keys(customer_id)]
-            exposed = exposure_args(keys, exposures, 3)
+            exposed = exposure_args(keys, exposures, {customer_id: 3} if customer_id else None)
             async with answered_within(TRACKING_DEADLINE_S):
                 reply = await self._read_and_expose(
                     keys=keys, args=[customer_id or "", *_READ_PREFIXES, exposed, now_ms]
@@ -184,7 +184,8 @@ class RedisTracking:
         keys, payload = self._apply_call(write, customer_id)
         args: list[Any] = [payload, customer_id or "", *_READ_PREFIXES]
         if exposures:
-            args += [exposure_args(keys, exposures, scripts.READ_KEYS_AT), now_ms]
+            ledgers = {customer_id: scripts.READ_KEYS_AT} if customer_id else None
+            args += [exposure_args(keys, exposures, ledgers), now_ms]
         async with answered_within(TRACKING_DEADLINE_S):
             reply = await self._view_and_read(keys=keys, args=args)
         return _page_reads(reply, customer_id)
@@ -238,23 +239,21 @@ class RedisTracking:
         return float(epoch or 0.0), [(member.decode(), float(score)) for member, score in top]
 
 
-def exposure_args(keys: list[str], exposures: Sequence[Exposure], ledger_at: int) -> bytes:
-    """The exposures as the ``expose`` script function reads them, their keys appended to ``keys``; ``ledger_at`` is
-    where the signed customer's ledger is among ``keys`` (1-based; 0: none)."""
+def exposure_args(keys: list[str], exposures: Sequence[Exposure], ledgers: dict[str, int] | None = None) -> bytes:
+    """The exposures as the ``expose`` script function reads them, their keys appended to ``keys``. ``ledgers``
+    gives where a customer's ledger already is among ``keys`` (1-based: a page view's signed customer); any other
+    customer unit's ledger is appended once."""
+    at = dict(ledgers or {})
     entries = []
     for exposure in exposures:
+        customer = exposure.customer_id
+        if customer is not None and customer not in at:
+            keys.append(key.ledger(customer))
+            at[customer] = len(keys)
         keys += [key.experiment_unit(exposure.experiment_id, exposure.unit),
                  key.experiment_arm(exposure.experiment_id, exposure.arm)]  # fmt: skip
-        entries.append(
-            {
-                "u": len(keys) - 1,
-                "a": len(keys),
-                "v": exposure.arm,
-                "t": max(1, exposure.ttl_s),
-                "l": ledger_at if exposure.covariate else 0,
-                "k": int(exposure.unit.startswith("c:")),
-            }
-        )
+        entries.append({"u": len(keys) - 1, "a": len(keys), "v": exposure.arm, "t": max(1, exposure.ttl_s),
+                        "l": at[customer] if customer is not None else 0})  # fmt: skip
     return _JSON.encode(entries)
 
 

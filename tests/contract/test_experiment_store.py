@@ -15,7 +15,7 @@ pytestmark = pytest.mark.anyio
 
 
 def exposure(unit: str, arm: str = "treat", experiment: str = "exp") -> Exposure:
-    return Exposure(experiment, unit, arm, 3600, unit.startswith("c:"))
+    return Exposure(experiment, unit, arm, 3600)
 
 
 async def test_only_a_units_first_exposure_is_recorded(store: Store) -> None:
